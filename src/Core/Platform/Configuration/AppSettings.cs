@@ -1,0 +1,40 @@
+using AgentCrm.Core.Platform.Data;
+using AgentCrm.Core.Platform.Health;
+using AgentCrm.Core.Platform.Hosting;
+using AgentCrm.Core.Platform.Observability;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentCrm.Core.Platform.Configuration;
+
+/// <summary>Every setting the app reads, read and validated once at start.</summary>
+public sealed record AppSettings(
+    HostingOptions Hosting,
+    HttpOptions Http,
+    PostgresOptions Postgres,
+    MigrationOptions Migrations,
+    BackgroundOptions Background,
+    HealthOptions Health,
+    ObservabilityOptions Observability,
+    DiagnosticsOptions Diagnostics)
+{
+    /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
+    public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
+        Load(new SettingsReader(configuration), environment);
+
+    public static AppSettings Load(SettingsReader reader, IHostEnvironment environment)
+    {
+        var isProduction = environment.IsProduction();
+        var settings = new AppSettings(
+            HostingOptions.Read(reader),
+            HttpOptions.Read(reader),
+            PostgresOptions.Read(reader),
+            MigrationOptions.Read(reader, environment.IsDevelopment()),
+            BackgroundOptions.Read(reader),
+            HealthOptions.Read(reader),
+            ObservabilityOptions.Read(reader, isProduction),
+            DiagnosticsOptions.Read(reader, isProduction));
+        reader.ThrowIfProblems();
+        return settings;
+    }
+}

@@ -1,0 +1,44 @@
+using AgentCrm.Core.Platform.Configuration;
+using Npgsql;
+
+namespace AgentCrm.Core.Platform.Data;
+
+/// <summary>
+/// Where PostgreSQL is. <see cref="Pooled"/> serves request work (PgBouncer, port 6432, in Azure);
+/// <see cref="Direct"/> (port 5432) serves migrations and LISTEN, which need a real session.
+/// </summary>
+public sealed record PostgresOptions(string Pooled, string Direct, int MaxPoolSize, int CommandTimeoutSeconds)
+{
+    internal const string Example = "Host=127.0.0.1;Port=6432;Database=agentcrm;Username=agentcrm;Password=<secret>";
+
+    public static PostgresOptions Read(SettingsReader settings)
+    {
+        var pooled = Normalize(settings, "Postgres:Pooled", settings.RequiredString("Postgres:Pooled", Example));
+        var direct = Normalize(settings, "Postgres:Direct", settings.OptionalString("Postgres:Direct")) ?? pooled;
+        return new PostgresOptions(
+            pooled ?? string.Empty,
+            direct ?? string.Empty,
+            settings.WholeNumber("Postgres:MaxPoolSize", 50, 1, 1000),
+            settings.WholeNumber("Postgres:CommandTimeoutSeconds", 30, 1, 3600));
+    }
+
+    /// <summary>Accepts a keyword connection string or a postgres:// URL; reports anything Npgsql would reject.</summary>
+    private static string? Normalize(SettingsReader settings, string setting, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        try
+        {
+            return PostgresConnectionString.Parse(value).ConnectionString;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException or UriFormatException)
+        {
+            // The value may hold a password: describe the fault, never echo the value.
+            settings.Report(setting, $"is not a valid PostgreSQL connection string ({ex.GetType().Name})", Example);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace AgentCrm.Core.Platform.Problems;
+
+/// <summary>
+/// An expected failure that Core raises and the one exception handler turns into a problem response.
+/// <see cref="Errors"/> carries per-field messages for validation problems.
+/// </summary>
+public sealed class ProblemException : Exception
+{
+    public ProblemException(ProblemType type, string detail, IReadOnlyDictionary<string, string[]>? errors = null)
+        : base(detail)
+    {
+        Type = type;
+        Errors = errors;
+    }
+
+    public ProblemException() : this(ProblemTypes.BadRequest, "The request is not valid.") { }
+
+    public ProblemException(string message) : this(ProblemTypes.BadRequest, message) { }
+
+    public ProblemException(string message, Exception innerException) : base(message, innerException) => Type = ProblemTypes.BadRequest;
+
+    public ProblemType Type { get; }
+
+    public IReadOnlyDictionary<string, string[]>? Errors { get; }
+
+    public static ProblemException Validation(IReadOnlyDictionary<string, string[]> errors) =>
+        new(ProblemTypes.Validation, "See errors for the fields to fix.", errors);
+}

@@ -1,0 +1,26 @@
+namespace AgentCrm.Functions.Endpoints;
+
+/// <summary>
+/// Only with Diagnostics__TestEndpoints=true (refused in Production): a request that takes a while, for
+/// the graceful-shutdown test, and one that throws, for the no-stack-trace test, both against the real
+/// process.
+/// </summary>
+public static partial class DiagnosticsEndpoints
+{
+    public static void MapDiagnosticsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/_diagnostics").ExcludeFromDescription();
+        var logger = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DiagnosticsEndpoints).FullName!);
+        group.MapGet("/delay", async (int ms, TimeProvider time, CancellationToken cancellationToken) =>
+        {
+            LogDelayStarted(logger, ms);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(ms, 0, 60_000)), time, cancellationToken);
+            return Results.Ok(new { delayedMs = ms });
+        });
+        group.MapGet("/throw", string () =>
+            throw new InvalidOperationException("Diagnostics failure: Password=do-not-leak at Secret.Method()"));
+    }
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Diagnostics delay of {DelayMs} ms started")]
+    private static partial void LogDelayStarted(ILogger logger, int delayMs);
+}
