@@ -25,3 +25,9 @@ catch (MigrationException ex)
     await Console.Error.WriteLineAsync($"AgentCrm cannot start: {ex.Message}");
     return 1;
 }
+catch (Exception ex) when (ex is not OutOfMemoryException)
+{
+    // The host already logged it with its stack trace; stderr gets one line an operator can act on.
+    await Console.Error.WriteLineAsync($"AgentCrm stopped on an unexpected error: {ex.GetType().Name}: {ex.Message}");
+    return 1;
+}

@@ -6,6 +6,7 @@ using AgentCrm.Core.Platform.Maintenance;
 using AgentCrm.Core.Platform.Observability;
 using AgentCrm.Core.Platform.Problems;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,7 @@ public static class PlatformServices
 {
     public static IServiceCollection AddPlatform(this IServiceCollection services, AppSettings settings, string environmentName)
     {
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(settings);
         services.AddSingleton(Options.Create(settings.Http));
         services.AddSingleton(Options.Create(settings.Background));

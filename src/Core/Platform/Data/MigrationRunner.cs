@@ -92,7 +92,7 @@ public sealed partial class MigrationRunner(PostgresDataSources dataSources, Mig
             {
                 throw new MigrationException(
                     $"Migration {migration.Name}.sql was changed after it was applied (database has {row.Name} with checksum " +
-                    $"{row.Checksum[..12]}…, this build has {migration.Checksum[..12]}…). Applied migrations are immutable: " +
+                    $"{Abbreviate(row.Checksum)}, this build has {Abbreviate(migration.Checksum)}). Applied migrations are immutable: " +
                     "restore the original file and put the change in a new migration.");
             }
         }
@@ -105,6 +105,8 @@ public sealed partial class MigrationRunner(PostgresDataSources dataSources, Mig
             LogNewerMigrationsPresent(logger, versions, catalog.LatestVersion);
         }
     }
+
+    private static string Abbreviate(string checksum) => checksum.Length <= 12 ? checksum : checksum[..12] + "…";
 
     private async Task ApplyAsync(NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)
     {
