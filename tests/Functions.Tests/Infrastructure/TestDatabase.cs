@@ -1,0 +1,75 @@
+using AgentCrm.Core.Platform.Data;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace AgentCrm.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// A fresh database on the real PostgreSQL server that scripts/test starts (its connection string comes
+/// in Postgres__Pooled), dropped afterwards. Each test class gets its own, so tests never share state.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private TestDatabase(string name, string connectionString, string adminConnectionString)
+    {
+        Name = name;
+        ConnectionString = connectionString;
+        _adminConnectionString = adminConnectionString;
+    }
+
+    private readonly string _adminConnectionString;
+
+    public string Name { get; }
+
+    public string ConnectionString { get; }
+
+    public string Password => new NpgsqlConnectionStringBuilder(ConnectionString).Password ?? string.Empty;
+
+    public static string ServerConnectionString =>
+        Environment.GetEnvironmentVariable("Postgres__Pooled") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("Postgres__Pooled is not set: run the tests with scripts/test, which starts PostgreSQL and exports it.");
+
+    public static async Task<TestDatabase> CreateAsync(bool migrate = false)
+    {
+        var admin = PostgresConnectionString.Parse(ServerConnectionString);
+        admin.Pooling = false;
+        var name = "agentcrm_test_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new NpgsqlConnection(admin.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var target = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = name, Pooling = true };
+        var database = new TestDatabase(name, target.ConnectionString, admin.ConnectionString);
+        if (migrate)
+        {
+            await using var sources = database.DataSources();
+            await new MigrationRunner(sources, MigrationCatalog.Embedded, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None);
+        }
+
+        return database;
+    }
+
+    public PostgresDataSources DataSources() =>
+        new(new PostgresOptions(ConnectionString, ConnectionString, 10, 30), NullLoggerFactory.Instance);
+
+    public async Task<T?> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull or null ? default : (T)value;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
