@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AgentCrm.Core.Durable;
 using AgentCrm.Core.Platform;
 using AgentCrm.Core.Platform.Configuration;
 using AgentCrm.Core.Platform.Data;
@@ -34,6 +35,7 @@ public static partial class AgentCrmApp
         ConfigureLogging(builder.Logging);
 
         builder.Services.AddPlatform(settings, builder.Environment.EnvironmentName);
+        builder.Services.AddDurableEngine(settings.Durable);
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {

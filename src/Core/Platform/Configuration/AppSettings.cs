@@ -1,3 +1,4 @@
+using AgentCrm.Core.Durable;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
@@ -16,7 +17,8 @@ public sealed record AppSettings(
     BackgroundOptions Background,
     HealthOptions Health,
     ObservabilityOptions Observability,
-    DiagnosticsOptions Diagnostics)
+    DiagnosticsOptions Diagnostics,
+    DurableOptions Durable)
 {
     /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
     public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
@@ -33,7 +35,8 @@ public sealed record AppSettings(
             BackgroundOptions.Read(reader),
             HealthOptions.Read(reader),
             ObservabilityOptions.Read(reader, isProduction),
-            DiagnosticsOptions.Read(reader, isProduction));
+            DiagnosticsOptions.Read(reader, isProduction),
+            DurableOptions.Read(reader));
         reader.ThrowIfProblems();
         return settings;
     }

@@ -1,0 +1,33 @@
+using AgentCrm.Core.Platform.Configuration;
+
+namespace AgentCrm.Core.Durable;
+
+/// <summary>Engine settings. Leases are renewed at a third of their length; a dead worker's work moves after one lease.</summary>
+public sealed record DurableOptions(
+    TimeSpan Lease,
+    int MaxConcurrentOrchestrations,
+    int MaxConcurrentActivities,
+    IReadOnlyList<string> Queues,
+    int MaxDispatchCount,
+    TimeSpan PollMin,
+    TimeSpan PollMax,
+    int BatchSize,
+    int MaxCachedInstances,
+    int MaxPayloadBytes)
+{
+    public static DurableOptions Read(SettingsReader settings)
+    {
+        var queues = (settings.OptionalString("Durable:Queues") ?? "default").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return new DurableOptions(
+            TimeSpan.FromSeconds(settings.WholeNumber("Durable:LeaseSeconds", 30, 5, 600)),
+            settings.WholeNumber("Durable:MaxConcurrentOrchestrations", 32, 1, 1000),
+            settings.WholeNumber("Durable:MaxConcurrentActivities", 64, 1, 1000),
+            queues.Length == 0 ? ["default"] : queues,
+            settings.WholeNumber("Durable:MaxDispatchCount", 10, 1, 1000),
+            TimeSpan.FromMilliseconds(settings.WholeNumber("Durable:PollMinMs", 50, 1, 10_000)),
+            TimeSpan.FromMilliseconds(settings.WholeNumber("Durable:PollMaxMs", 2000, 10, 60_000)),
+            settings.WholeNumber("Durable:BatchSize", 16, 1, 500),
+            settings.WholeNumber("Durable:MaxCachedInstances", 2000, 0, 1_000_000),
+            settings.WholeNumber("Durable:MaxPayloadBytes", 2 * 1024 * 1024, 1024, 64 * 1024 * 1024));
+    }
+}

@@ -1,0 +1,33 @@
+using AgentCrm.Core.Durable.Client;
+using AgentCrm.Core.Durable.Store;
+using AgentCrm.Core.Durable.Workers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentCrm.Core.Durable;
+
+/// <summary>Registers the engine: store, registry, client, wake-ups and the background workers.</summary>
+public static class DurableServices
+{
+    public static IServiceCollection AddDurableEngine(this IServiceCollection services, DurableOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<TaskHubStore>();
+        services.AddSingleton<DurableRegistry>();
+        services.AddSingleton<DurableClient>();
+        services.AddSingleton<DurableWakeUps>();
+        services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<ExecutionCache>();
+        services.AddSingleton<ActivityRunner>();
+        services.AddSingleton<TurnProcessor>();
+        services.AddSingleton<TaskLeaseRenewer>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskLeaseRenewer>());
+        services.AddHostedService<WakeUpListener>();
+        services.AddHostedService<OrchestrationWorker>();
+        services.AddHostedService<ActivityWorker>();
+        return services;
+    }
+
+    /// <summary>Adds orchestrators and activities (features call this; so do tests).</summary>
+    public static IServiceCollection AddDurableFunctions(this IServiceCollection services, Action<DurableRegistry> register) =>
+        services.AddSingleton(new DurableRegistration(register));
+}

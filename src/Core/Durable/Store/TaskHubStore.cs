@@ -1,0 +1,209 @@
+using AgentCrm.Core.Durable.Api;
+using AgentCrm.Core.Durable.Runtime;
+using AgentCrm.Core.Platform.Data;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentCrm.Core.Durable.Store;
+
+/// <summary>
+/// Every statement of the task hub. Reads and single writes are one round trip each; a turn's writes
+/// go as one batch (one implicit transaction) whose first statement asserts the lease, so a worker that
+/// lost its lease changes nothing.
+/// </summary>
+public sealed partial class TaskHubStore(PostgresDataSources dataSources)
+{
+    internal const string LeaseLostState = "DTL01";
+
+    private NpgsqlDataSource Db => dataSources.Pooled;
+
+    /// <summary>Creates an instance and its start message in one transaction; a reusable existing id is purged first.</summary>
+    public async Task StartAsync(StartRequest request, CancellationToken cancellationToken)
+    {
+        await using var connection = await Db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var executionId = Guid.CreateVersion7();
+        var inserted = await ScalarAsync<int?>(connection, transaction, """
+            INSERT INTO dt.instances (instance_id, execution_id, name, version, status, scope)
+            VALUES ($1, $2, $3, $4, 0, $5)
+            ON CONFLICT (instance_id) DO NOTHING
+            RETURNING 1
+            """, cancellationToken, request.InstanceId, executionId, request.Name, request.Version, (object?)request.Scope ?? DBNull.Value);
+        if (inserted is null)
+        {
+            var status = (OrchestrationStatus)(await ScalarAsync<short?>(connection, transaction,
+                "SELECT status FROM dt.instances WHERE instance_id = $1 FOR UPDATE", cancellationToken, request.InstanceId) ?? 0);
+            if (!status.IsTerminal())
+            {
+                throw new OrchestrationAlreadyExistsException($"Instance '{request.InstanceId}' already exists and is {status}.");
+            }
+
+            await PurgeRowsAsync(connection, transaction, request.InstanceId, keepInstanceRow: true, cancellationToken);
+            await ExecuteAsync(connection, transaction, """
+                UPDATE dt.instances SET execution_id = $2, name = $3, version = $4, status = 0, scope = $5, input_id = NULL, output_id = NULL,
+                       custom_status = NULL, failure = NULL, created_at = now(), updated_at = now(), completed_at = NULL, lease_owner = NULL,
+                       lease_expires_at = NULL, dispatch_count = 0, history_events = 0, history_bytes = 0
+                 WHERE instance_id = $1
+                """, cancellationToken, request.InstanceId, executionId, request.Name, request.Version, (object?)request.Scope ?? DBNull.Value);
+        }
+
+        Guid? payloadId = request.Input is null ? null : Guid.CreateVersion7();
+        if (payloadId is not null)
+        {
+            await ExecuteAsync(connection, transaction, "INSERT INTO dt.payloads (instance_id, id, data) VALUES ($1, $2, $3)",
+                cancellationToken, request.InstanceId, payloadId, request.Input!);
+            await ExecuteAsync(connection, transaction, "UPDATE dt.instances SET input_id = $2 WHERE instance_id = $1", cancellationToken, request.InstanceId, payloadId);
+        }
+
+        await ExecuteAsync(connection, transaction, """
+            INSERT INTO dt.inbox (instance_id, execution_id, kind, payload_id, visible_at)
+            VALUES ($1, $2, 1, $3, coalesce($4, now()))
+            """, cancellationToken, request.InstanceId, executionId, (object?)payloadId ?? DBNull.Value, (object?)request.StartAt ?? DBNull.Value);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Leases up to <paramref name="batch"/> instances that have visible messages and a version this worker knows.</summary>
+    public async Task<IReadOnlyList<InstanceWorkItem>> LockInstancesAsync(string owner, TimeSpan lease, int batch, string[] knownKeys, CancellationToken cancellationToken)
+    {
+        await using var command = Db.CreateCommand("""
+            WITH ready AS (
+                SELECT i.instance_id
+                  FROM dt.instances i
+                 WHERE i.instance_id IN (SELECT m.instance_id FROM dt.inbox m WHERE m.visible_at <= now() ORDER BY m.visible_at LIMIT $3 * 8)
+                   AND i.status IN (0, 1)
+                   AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
+                   AND i.name || '@' || i.version = ANY($4)
+                 LIMIT $3
+                 FOR UPDATE SKIP LOCKED)
+            UPDATE dt.instances i
+               SET lease_owner = $1, lease_expires_at = now() + $2, lease_epoch = i.lease_epoch + 1, dispatch_count = i.dispatch_count + 1
+              FROM ready
+             WHERE i.instance_id = ready.instance_id
+            RETURNING i.instance_id, i.execution_id, i.name, i.version, i.status, i.lease_epoch, i.history_events, i.dispatch_count,
+                      i.parent_instance_id, i.parent_execution_id, i.parent_task_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch });
+        command.Parameters.Add(new NpgsqlParameter { Value = knownKeys });
+        var items = new List<InstanceWorkItem>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new InstanceWorkItem(
+                reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), (OrchestrationStatus)reader.GetInt16(4),
+                reader.GetInt64(5), reader.GetInt32(6), reader.GetInt32(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10)));
+        }
+
+        return items;
+    }
+
+    /// <summary>The visible messages of a leased instance, oldest first (at most <paramref name="limit"/>).</summary>
+    public async Task<IReadOnlyList<InboxMessage>> ReadInboxAsync(string instanceId, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = Db.CreateCommand("""
+            SELECT m.id, m.execution_id, m.kind, m.task_id, m.name, m.payload_id, p.data, m.created_at
+              FROM dt.inbox m
+              LEFT JOIN dt.payloads p ON p.instance_id = m.instance_id AND p.id = m.payload_id
+             WHERE m.instance_id = $1 AND m.visible_at <= now()
+             ORDER BY m.id
+             LIMIT $2
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var messages = new List<InboxMessage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var e = new HistoryEvent((EventKind)reader.GetInt16(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetDateTime(7))
+            {
+                PayloadId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
+            };
+            messages.Add(new InboxMessage(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetGuid(1), e));
+        }
+
+        return messages;
+    }
+
+    public async Task<IReadOnlyList<HistoryEvent>> ReadHistoryAsync(string instanceId, Guid executionId, CancellationToken cancellationToken)
+    {
+        await using var command = Db.CreateCommand("""
+            SELECT h.kind, h.task_id, h.name, p.data, h.ts, h.payload_id
+              FROM dt.history h
+              LEFT JOIN dt.payloads p ON p.instance_id = h.instance_id AND p.id = h.payload_id
+             WHERE h.instance_id = $1 AND h.execution_id = $2
+             ORDER BY h.seq
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = executionId });
+        var history = new List<HistoryEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            history.Add(new HistoryEvent((EventKind)reader.GetInt16(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetDateTime(4))
+            {
+                PayloadId = reader.IsDBNull(5) ? null : reader.GetGuid(5),
+            });
+        }
+
+        return history;
+    }
+
+    /// <summary>When the next not-yet-visible message or task becomes visible, so idle workers sleep exactly until then.</summary>
+    public async Task<DateTime?> NextDueAsync(string? taskQueue, CancellationToken cancellationToken)
+    {
+        await using var command = taskQueue is null
+            ? Db.CreateCommand("SELECT min(visible_at) FROM dt.inbox WHERE visible_at > now()")
+            : Db.CreateCommand("SELECT min(visible_at) FROM dt.tasks WHERE queue = $1 AND visible_at > now() AND visible_at < 'infinity'");
+        if (taskQueue is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = taskQueue });
+        }
+
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime due ? due : null;
+    }
+
+    private static async Task PurgeRowsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, bool keepInstanceRow, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, transaction, "DELETE FROM dt.inbox WHERE instance_id = $1", cancellationToken, instanceId);
+        await ExecuteAsync(connection, transaction, "DELETE FROM dt.history WHERE instance_id = $1", cancellationToken, instanceId);
+        await ExecuteAsync(connection, transaction, "DELETE FROM dt.tasks WHERE instance_id = $1", cancellationToken, instanceId);
+        await ExecuteAsync(connection, transaction, "DELETE FROM dt.payloads WHERE instance_id = $1", cancellationToken, instanceId);
+        if (!keepInstanceRow)
+        {
+            await ExecuteAsync(connection, transaction, "DELETE FROM dt.instances WHERE instance_id = $1", cancellationToken, instanceId);
+        }
+    }
+
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<T?> ScalarAsync<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        var result = await command.ExecuteScalarAsync(cancellationToken);
+        return result is null or DBNull ? default : (T)result;
+    }
+
+    private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType elementType) =>
+        new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | elementType };
+}
+
+/// <summary>What starting an instance needs.</summary>
+public sealed record StartRequest(string InstanceId, string Name, string Version, string? Input, string? Scope, DateTime? StartAt);

@@ -1,0 +1,129 @@
+using AgentCrm.Core.Durable.Api;
+using AgentCrm.Core.Durable.Runtime;
+using AgentCrm.Core.Durable.Store;
+using Microsoft.Extensions.Logging;
+
+namespace AgentCrm.Core.Durable.Workers;
+
+/// <summary>
+/// Runs one turn of one leased instance: read its messages, get its execution (cached, or rebuilt by
+/// replay), apply, commit in one transaction, then wake whoever has new work and start Local activities.
+/// </summary>
+internal sealed partial class TurnProcessor(
+    TaskHubStore store, DurableRegistry registry, DurableOptions options, WorkerIdentity identity, ExecutionCache cache,
+    ActivityRunner activities, DurableWakeUps wakeUps, TimeProvider time, ILoggerFactory loggers)
+{
+    private const int MaxMessagesPerTurn = 100;
+    private readonly ILogger _logger = loggers.CreateLogger<TurnProcessor>();
+
+    public async Task RunAsync(InstanceWorkItem item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunTurnAsync(item, cancellationToken);
+        }
+        catch (LeaseLostException)
+        {
+            LogLeaseLost(_logger, item.InstanceId);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            // The lease lapses and the turn is tried again; dispatch_count turns repeated failure into poison.
+            LogTurnFailed(_logger, ex, item.InstanceId, item.DispatchCount);
+        }
+    }
+
+    private async Task RunTurnAsync(InstanceWorkItem item, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var messages = await store.ReadInboxAsync(item.InstanceId, MaxMessagesPerTurn, cancellationToken);
+        var consumed = messages.Select(m => m.Id).ToList();
+        var current = messages.Where(m => m.ExecutionId is null || m.ExecutionId == item.ExecutionId).Select(m => m.Event).ToList();
+
+        if (item.DispatchCount > options.MaxDispatchCount)
+        {
+            await FailAsync(item, new TaskFailureDetails("PoisonMessage", $"Instance was leased {item.DispatchCount - 1} times without a turn completing.", null), now, cancellationToken);
+            return;
+        }
+
+        // Terminate needs no replay: it must work however large or broken the history is.
+        if (current.FirstOrDefault(e => e.Kind == EventKind.ExecutionTerminated) is { } terminate)
+        {
+            var turn = new TurnResult([new HistoryEvent(EventKind.OrchestratorStarted, -1, null, null, now), terminate with { Timestamp = now }], [], new TerminatedOutcome(terminate.Payload), null, false);
+            await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, turn, cancellationToken);
+            cache.TryTake(item.InstanceId, item.ExecutionId, -1);
+            wakeUps.OrchestrationWork(); // a parent may be waiting
+            return;
+        }
+
+        if (registry.FindOrchestrator(item.Name, item.Version) is not { } registration)
+        {
+            await FailAsync(item, new TaskFailureDetails("OrchestratorNotFound", $"No orchestrator '{item.Name}' version '{item.Version}' is registered.", null), now, cancellationToken);
+            return;
+        }
+
+        var execution = cache.TryTake(item.InstanceId, item.ExecutionId, item.HistoryEvents);
+        if (execution is null)
+        {
+            execution = new OrchestrationExecution(item.InstanceId, item.ExecutionId, registration, registry.DefaultVersion, loggers);
+            try
+            {
+                execution.Replay(await store.ReadHistoryAsync(item.InstanceId, item.ExecutionId, cancellationToken));
+            }
+            catch (NonDeterministicOrchestrationException ex)
+            {
+                await FailAsync(item, TaskFailureDetails.From(ex), now, cancellationToken);
+                return;
+            }
+        }
+
+        var result = execution.RunTurn(current, now);
+        var local = await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, result, cancellationToken);
+        if (result.Outcome is null)
+        {
+            cache.Put(execution);
+        }
+
+        Announce(item, result);
+        foreach (var task in local)
+        {
+            _ = Task.Run(() => activities.RunAsync(task), CancellationToken.None);
+        }
+    }
+
+    private void Announce(InstanceWorkItem item, TurnResult result)
+    {
+        foreach (var queue in result.Outbox.OfType<ScheduleTaskAction>().Where(t => t.Options.Dispatch == DispatchMode.Queued).Select(t => t.Options.Queue).Distinct())
+        {
+            wakeUps.TaskWork(queue);
+        }
+
+        // Other instances got messages, or a timer changes when idle workers must next look.
+        if (result.Outbox.Any(a => a is StartSubOrchestrationAction or SendEventAction or CreateTimerAction)
+            || result.Outcome is ContinuedAsNewOutcome
+            || (result.Outcome is not null && item.ParentInstanceId is not null))
+        {
+            wakeUps.OrchestrationWork();
+        }
+    }
+
+    private async Task FailAsync(InstanceWorkItem item, TaskFailureDetails failure, DateTime now, CancellationToken cancellationToken)
+    {
+        LogInstanceFailed(_logger, item.InstanceId, failure.ErrorType, failure.ErrorMessage);
+        await store.FailInstanceAsync(item, identity.Owner, failure, now, cancellationToken);
+        cache.TryTake(item.InstanceId, item.ExecutionId, -1);
+        if (item.ParentInstanceId is not null)
+        {
+            wakeUps.OrchestrationWork();
+        }
+    }
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "Lease on instance {InstanceId} was lost mid-turn; another worker continues it")]
+    private static partial void LogLeaseLost(ILogger logger, string instanceId);
+
+    [LoggerMessage(EventId = 6021, Level = LogLevel.Error, Message = "Turn of instance {InstanceId} failed (dispatch {DispatchCount}); it will be retried when the lease lapses")]
+    private static partial void LogTurnFailed(ILogger logger, Exception exception, string instanceId, int dispatchCount);
+
+    [LoggerMessage(EventId = 6022, Level = LogLevel.Warning, Message = "Instance {InstanceId} failed without running: {ErrorType}: {ErrorMessage}")]
+    private static partial void LogInstanceFailed(ILogger logger, string instanceId, string errorType, string errorMessage);
+}
