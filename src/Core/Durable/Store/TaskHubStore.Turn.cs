@@ -244,6 +244,8 @@ public sealed partial class TaskHubStore
     /// <summary>The statements of one turn, sent as one batch.</summary>
     private sealed class TurnBatch(InstanceWorkItem item)
     {
+        private const int TaskReturningColumns = 8;
+
         private readonly List<NpgsqlBatchCommand> _commands = [];
 
         public Dictionary<int, ScheduleTaskAction> LocalTasks { get; set; } = [];
@@ -275,28 +277,30 @@ public sealed partial class TaskHubStore
                 batch.BatchCommands.Add(command);
             }
 
+            // NextResult skips statements that return no rows, so the task insert's RETURNING set is found by its shape.
             var local = new List<TaskWorkItem>();
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            for (var index = 0; index < _commands.Count; index++)
+            do
             {
-                if (index == taskInsertIndex)
+                if (taskInsertIndex < 0 || reader.FieldCount != TaskReturningColumns)
                 {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        if (reader.GetBoolean(6))
-                        {
-                            var action = LocalTasks[reader.GetInt32(2)];
-                            var retry = action.Options.Retry is null ? null : StoredRetryPolicy.From(action.Options.Retry);
-                            var scheduledAt = reader.GetDateTime(7);
-                            local.Add(new TaskWorkItem(reader.GetInt64(0), reader.GetString(1), item.InstanceId, item.ExecutionId, action.TaskId, reader.GetString(3),
-                                action.Input, reader.GetInt32(4), 1, reader.GetInt64(5), retry, action.Options.StartToCloseTimeout,
-                                scheduledAt + action.Options.ScheduleToCloseTimeout, scheduledAt, null, false));
-                        }
-                    }
+                    continue;
                 }
 
-                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (reader.GetBoolean(6))
+                    {
+                        var action = LocalTasks[reader.GetInt32(2)];
+                        var retry = action.Options.Retry is null ? null : StoredRetryPolicy.From(action.Options.Retry);
+                        var scheduledAt = reader.GetDateTime(7);
+                        local.Add(new TaskWorkItem(reader.GetInt64(0), reader.GetString(1), item.InstanceId, item.ExecutionId, action.TaskId, reader.GetString(3),
+                            action.Input, reader.GetInt32(4), 1, reader.GetInt64(5), retry, action.Options.StartToCloseTimeout,
+                            scheduledAt + action.Options.ScheduleToCloseTimeout, scheduledAt, null, false));
+                    }
+                }
             }
+            while (await reader.NextResultAsync(cancellationToken));
 
             return local;
         }

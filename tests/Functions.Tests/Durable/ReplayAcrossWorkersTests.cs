@@ -1,0 +1,81 @@
+using AgentCrm.Core.Durable;
+using AgentCrm.Core.Durable.Api;
+using AgentCrm.Core.Durable.Client;
+using AgentCrm.Core.Durable.Runtime;
+using AgentCrm.Core.Durable.Store;
+using AgentCrm.Functions.Tests.Infrastructure;
+
+namespace AgentCrm.Functions.Tests.Durable;
+
+/// <summary>What happens when an instance moves to another worker: replay, fencing, and code that changed.</summary>
+public class ReplayAcrossWorkersTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_worker_whose_code_changed_fails_the_instance_naming_both_activities()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        string id;
+        await using (var before = await StartWorker(db, "StepA"))
+        {
+            var client = before.Services.GetRequiredService<DurableClient>();
+            id = await client.StartAsync("Drift");
+            await WaitUntilAsync(async () => (await client.GetHistoryAsync(id)).Any(e => e.Kind == EventKind.TaskCompleted));
+        }
+
+        await using var after = await StartWorker(db, "StepB"); // a fresh process: no cached execution, so it replays
+        var afterClient = after.Services.GetRequiredService<DurableClient>();
+        await afterClient.RaiseEventAsync(id, "go");
+        var done = await afterClient.WaitForCompletionAsync(id, Patience);
+
+        Assert.Equal(OrchestrationStatus.Failed, done.Status);
+        Assert.Equal(typeof(NonDeterministicOrchestrationException).FullName, done.Failure!.ErrorType);
+        Assert.Contains("activity 'StepA'", done.Failure.ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains("activity 'StepB'", done.Failure.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Work_held_by_a_dead_worker_moves_on_after_its_lease_and_its_late_writes_are_refused()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        var store = new TaskHubStore(db.DataSources());
+        await using (var producer = await StartWorker(db, "StepA", background: false))
+        {
+            await producer.Services.GetRequiredService<DurableClient>().StartAsync("Drift", null, new StartOptions { InstanceId = "orphan" });
+        }
+
+        // A worker that then died: it leased the instance, ran the first turn's lease, and never came back.
+        var dead = (await store.LockInstancesAsync("dead-worker", TimeSpan.FromSeconds(2), 10, ["Drift@"], CancellationToken.None)).Single();
+        await using var survivor = await StartWorker(db, "StepA");
+        var client = survivor.Services.GetRequiredService<DurableClient>();
+        await WaitUntilAsync(async () => (await client.GetHistoryAsync("orphan")).Any(e => e.Kind == EventKind.TaskCompleted));
+        await client.RaiseEventAsync("orphan", "go");
+        var done = await client.WaitForCompletionAsync("orphan", Patience);
+
+        Assert.Equal(OrchestrationStatus.Completed, done.Status);
+        var turn = new TurnResult([new HistoryEvent(EventKind.OrchestratorStarted, -1, null, null, DateTime.UtcNow)], [], null, null, false);
+        await Assert.ThrowsAsync<LeaseLostException>(() => store.CommitTurnAsync(dead, "dead-worker", TimeSpan.FromSeconds(2), [], turn, CancellationToken.None));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM (SELECT seq FROM dt.history WHERE instance_id = 'orphan' GROUP BY execution_id, seq HAVING count(*) > 1) d"));
+    }
+
+    private static Task<TestApp> StartWorker(TestDatabase db, string step, bool background = true) =>
+        TestApp.StartAsync(db, new() { ["Durable:LeaseSeconds"] = "5", ["Durable:PollMaxMs"] = "250", ["Background:Enabled"] = background ? "true" : "false" },
+            configure: b => b.Services.AddDurableFunctions(r => r
+                .AddActivity<object, int>(step, (_, _) => Task.FromResult(1))
+                .AddOrchestrator<object, int>("Drift", async (ctx, _) =>
+                {
+                    await ctx.CallActivityAsync<int>(step);
+                    await ctx.WaitForExternalEvent<object>("go");
+                    return 1;
+                })));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        while (!await condition())
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using AgentCrm.Core.Durable;
+using AgentCrm.Core.Durable.Api;
+
+namespace AgentCrm.Functions.Tests.Durable;
+
+/// <summary>Orchestrators and activities the engine tests run, registered like a feature's.</summary>
+public static class TestWorkflows
+{
+    public static readonly TaskCompletionSource BlockingCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public static readonly TaskCompletionSource BlockingStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static void Register(DurableRegistry r)
+    {
+        r.AddActivity<int, int>("AddOne", (_, n) => Task.FromResult(n + 1));
+        r.AddActivity<object, int>("Flaky", (ctx, _) => ctx.Attempt < 3 ? throw new IOException($"attempt {ctx.Attempt} failed") : Task.FromResult(ctx.Attempt));
+        r.AddActivity<object, int>("Fatal", (_, _) => throw new InvalidOperationException("never works"));
+        r.AddActivity<object, string>("Key", (ctx, _) => Task.FromResult(ctx.IdempotencyKey));
+        r.AddActivity<object, int>("Blocking", async (ctx, _) =>
+        {
+            BlockingStarted.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                BlockingCancelled.TrySetResult();
+                throw;
+            }
+
+            return 0;
+        });
+
+        r.AddOrchestrator<int, int>("Sequence5", async (ctx, n) =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                n = await ctx.CallActivityAsync<int>("AddOne", n);
+            }
+
+            return n;
+        });
+        r.AddOrchestrator<int, int>("Sequence5Local", async (ctx, n) =>
+        {
+            var local = new TaskOptions { Dispatch = DispatchMode.Local };
+            for (var i = 0; i < 5; i++)
+            {
+                n = await ctx.CallActivityAsync<int>("AddOne", n, local);
+            }
+
+            return n;
+        });
+        r.AddOrchestrator<int, int>("FanOut", async (ctx, n) =>
+            (await Task.WhenAll(Enumerable.Range(0, n).Select(i => ctx.CallActivityAsync<int>("AddOne", i)))).Sum());
+        r.AddOrchestrator<int, double>("Timer", async (ctx, ms) =>
+        {
+            var start = ctx.CurrentUtcDateTime;
+            await ctx.CreateTimer(TimeSpan.FromMilliseconds(ms));
+            return (ctx.CurrentUtcDateTime - start).TotalMilliseconds;
+        });
+        r.AddOrchestrator<int, string>("Approval", async (ctx, timeoutMs) =>
+        {
+            ctx.SetCustomStatus("waiting for approval");
+            try
+            {
+                return await ctx.WaitForExternalEvent<string>("approve", TimeSpan.FromMilliseconds(timeoutMs));
+            }
+            catch (TimeoutException)
+            {
+                return "timeout";
+            }
+        });
+        r.AddOrchestrator<int, int>("Parent", async (ctx, n) => await ctx.CallSubOrchestratorAsync<int>("Sequence5", n) + 100);
+        r.AddOrchestrator<int, int>("Countdown", async (ctx, n) =>
+        {
+            if (n <= 0)
+            {
+                return ctx.HistorySize.Events;
+            }
+
+            await ctx.CallActivityAsync<int>("AddOne", n);
+            ctx.ContinueAsNew(n - 1);
+            return -1;
+        });
+        r.AddOrchestrator<int, int>("Retries", async (ctx, _) =>
+            await ctx.CallActivityAsync<int>("Flaky", null, TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromMilliseconds(10)))));
+        r.AddOrchestrator<string, string>("CatchFailure", async (ctx, mode) =>
+        {
+            var policy = mode switch
+            {
+                "non-retryable" => new RetryPolicy(5, TimeSpan.FromMilliseconds(10)) { NonRetryableErrorTypes = [typeof(InvalidOperationException).FullName!] },
+                "timeout" => new RetryPolicy(1000, TimeSpan.FromMilliseconds(20), retryTimeout: TimeSpan.FromMilliseconds(300)),
+                "handle-no" => new RetryPolicy(5, TimeSpan.FromMilliseconds(10)) { HandleFailure = f => f.ErrorType != typeof(InvalidOperationException).FullName },
+                "handle-yes" => new RetryPolicy(3, TimeSpan.FromMilliseconds(10)) { HandleFailure = _ => true },
+                _ => null,
+            };
+            try
+            {
+                await ctx.CallActivityAsync<int>(mode == "unknown" ? "NoSuchActivity" : "Fatal", null, new TaskOptions { Retry = policy });
+                return "succeeded?";
+            }
+            catch (TaskFailedException ex)
+            {
+                return $"{ex.FailureDetails.ErrorType}|{ex.FailureDetails.Attempts}";
+            }
+        });
+        r.AddOrchestrator<int, int>("Failing", async (ctx, _) =>
+        {
+            await ctx.CallActivityAsync<int>("AddOne", 1);
+            throw new InvalidOperationException("the orchestrator gave up");
+        });
+        r.AddOrchestrator<int, int>("WaitsForever", async (ctx, _) =>
+        {
+            var blocking = ctx.CallActivityAsync<int>("Blocking");
+            await ctx.WaitForExternalEvent<int>("never");
+            return await blocking;
+        });
+        r.AddOrchestrator<int, string>("Keys", async (ctx, _) => await ctx.CallActivityAsync<string>("Key"));
+    }
+}
