@@ -111,6 +111,19 @@ public sealed partial class AppProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>What the Functions host does on shutdown and slot swap: SIGKILL, no chance to clean up.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
+    public static string DurableHostDll { get; } = RepoPaths.Path("tests", "DurableHost", "bin", BuildConfiguration, "net10.0", "AgentCrm.DurableHost.dll");
+
     /// <summary>What the platform sends on a graceful stop (the Functions host itself uses SIGKILL).</summary>
     public void SendSigterm() => Assert.Equal(0, Kill(_process.Id, 15));
 

@@ -64,6 +64,9 @@ public abstract class TaskActivityContext
     /// <summary>1 for the first attempt.</summary>
     public abstract int Attempt { get; }
 
+    /// <summary>When the orchestrator scheduled this call (UTC, database clock).</summary>
+    public abstract DateTime ScheduledAt { get; }
+
     /// <summary>"instance:execution:task": the same for every attempt of this call, for idempotent side effects.</summary>
     public abstract string IdempotencyKey { get; }
 

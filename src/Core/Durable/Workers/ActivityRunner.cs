@@ -149,6 +149,8 @@ public sealed partial class ActivityRunner(
 
         public override int Attempt => task.Attempt;
 
+        public override DateTime ScheduledAt => DateTime.SpecifyKind(task.FirstScheduledAt, DateTimeKind.Utc);
+
         public override string IdempotencyKey => $"{task.InstanceId}:{task.ExecutionId:N}:{task.TaskId}";
 
         public override CancellationToken CancellationToken => cancellationToken;

@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using AgentCrm.Core.Durable;
+using AgentCrm.Core.Durable.Api;
+
+namespace AgentCrm.DurableHost;
+
+/// <summary>Small workflows with no-op activities: the engine's own cost is all there is to see.</summary>
+public static class HostWorkflows
+{
+    /// <summary>Queue-to-start delays seen by Noop, for the dispatch-latency figure.</summary>
+    public static readonly ConcurrentQueue<TimeSpan> DispatchDelays = new();
+
+    public static void Register(DurableRegistry r)
+    {
+        r.AddActivity<int, int>("Noop", (ctx, n) =>
+        {
+            DispatchDelays.Enqueue(DateTime.UtcNow - ctx.ScheduledAt);
+            return Task.FromResult(n + 1);
+        });
+        r.AddOrchestrator<int, int>("Sequence5", (ctx, n) => Sequence(ctx, n, 5, DispatchMode.Queued));
+        r.AddOrchestrator<int, int>("Sequence5Local", (ctx, n) => Sequence(ctx, n, 5, DispatchMode.Local));
+        r.AddOrchestrator<int, int>("LongLocal", (ctx, steps) => Sequence(ctx, 0, steps, DispatchMode.Local));
+        r.AddOrchestrator<int, int>("FanOut", async (ctx, n) =>
+            (await Task.WhenAll(Enumerable.Range(0, n).Select(i => ctx.CallActivityAsync<int>("Noop", i)))).Sum());
+        r.AddOrchestrator<int, DateTime>("Hello", (ctx, _) => Task.FromResult(ctx.CurrentUtcDateTime));
+    }
+
+    private static async Task<int> Sequence(TaskOrchestrationContext ctx, int n, int steps, DispatchMode dispatch)
+    {
+        var options = new TaskOptions { Dispatch = dispatch };
+        for (var i = 0; i < steps; i++)
+        {
+            n = await ctx.CallActivityAsync<int>("Noop", n, options);
+        }
+
+        return n;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using AgentCrm.Core.Durable;
+using AgentCrm.Core.Durable.Client;
+using AgentCrm.Core.Durable.Workers;
+using AgentCrm.Core.Platform.Configuration;
+using AgentCrm.DurableHost;
+using AgentCrm.Functions.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
+
+namespace AgentCrm.Functions.Tests.Durable;
+
+/// <summary>
+/// Two worker processes, killed with SIGKILL at random (as the Functions host does on shutdown and swap)
+/// while 1,000 orchestrations run: nothing may be lost, stuck, written twice, or wait longer than a lease.
+/// </summary>
+public class ChaosTests(ITestOutputHelper output)
+{
+    private const int LeaseSeconds = 5;
+    private const int Instances = 1000;
+
+    [Fact]
+    public async Task Random_sigkills_lose_nothing_duplicate_nothing_and_fail_over_within_a_lease()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        await using var sources = db.DataSources();
+        var client = new DurableClient(new Core.Durable.Store.TaskHubStore(sources), new DurableRegistry([new DurableRegistration(HostWorkflows.Register)]),
+            DurableOptions.Read(new SettingsReader(new ConfigurationBuilder().Build())), new DurableWakeUps(sources, NullLogger<DurableWakeUps>.Instance), TimeProvider.System);
+        var workers = new List<AppProcess> { StartWorker(db), StartWorker(db) };
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, Instances), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+                await client.StartAsync(i % 2 == 0 ? "Sequence5" : "Sequence5Local", i, new StartOptions { InstanceId = $"chaos-{i}" }, ct));
+
+            var failovers = new List<Task<double>>();
+            var deadline = Stopwatch.StartNew();
+            var kills = 0;
+            while (await CountAsync(db, "status IN (0, 1)") > 0)
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(4), $"not done after 4 minutes: {await CountAsync(db, "status IN (0, 1)")} unfinished");
+#pragma warning disable CA5394 // test randomness
+                await Task.Delay(Random.Shared.Next(800, 2500));
+                if (kills < 8 && await CountAsync(db, "status IN (0, 1)") > 0)
+                {
+                    var victim = workers[Random.Shared.Next(workers.Count)];
+#pragma warning restore CA5394
+                    var owner = $"{Environment.MachineName}:{victim.Pid}/";
+                    victim.KillHard();
+                    var killedAt = Stopwatch.GetTimestamp();
+                    kills++;
+                    failovers.Add(FailoverAsync(db, owner, killedAt));
+                    workers.Remove(victim);
+                    await victim.DisposeAsync();
+                    workers.Add(StartWorker(db));
+                }
+            }
+
+            var failoverSeconds = await Task.WhenAll(failovers);
+            output.WriteLine($"{kills} kills; failover seconds: {string.Join(", ", failoverSeconds.Select(s => s.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
+
+            Assert.True(kills >= 2, "the run ended before the chaos could start; make it longer");
+            Assert.Equal(Instances, await CountAsync(db, "status = 2"));
+            Assert.Equal(0L, await db.ScalarAsync<long>(
+                "SELECT count(*) FROM dt.instances i JOIN dt.payloads p ON p.instance_id = i.instance_id AND p.id = i.output_id " +
+                "WHERE p.data::int <> split_part(i.instance_id, '-', 2)::int + 5"));
+            Assert.Equal(0L, await db.ScalarAsync<long>(
+                "SELECT count(*) FROM (SELECT 1 FROM dt.history WHERE kind = 4 GROUP BY instance_id, execution_id, task_id HAVING count(*) > 1) d"));
+            Assert.Equal(0L, await db.ScalarAsync<long>(
+                "SELECT count(*) FROM (SELECT 1 FROM dt.history GROUP BY instance_id, execution_id, seq HAVING count(*) > 1) d"));
+            Assert.Equal(Instances * 5L, await db.ScalarAsync<long>("SELECT count(*) FROM dt.history WHERE kind = 4"));
+            Assert.All(failoverSeconds, s => Assert.True(s <= LeaseSeconds + 2, $"work of a killed worker waited {s:0.0} s (lease {LeaseSeconds} s)"));
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                await worker.DisposeAsync();
+            }
+        }
+    }
+
+    private static AppProcess StartWorker(TestDatabase db) => AppProcess.Start(new Dictionary<string, string?>
+    {
+        ["Postgres__Pooled"] = db.ConnectionString,
+        ["Durable__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Durable__PollMaxMs"] = "250",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["urls"] = $"http://127.0.0.1:{AppProcess.FreePort()}",
+    }, dll: AppProcess.DurableHostDll);
+
+    /// <summary>Seconds until nothing is still leased to the killed worker (taken over, or finished by others).</summary>
+    private static async Task<double> FailoverAsync(TestDatabase db, string owner, long killedAt)
+    {
+        var pattern = owner.Replace("'", "''", StringComparison.Ordinal) + "%";
+        while (await db.ScalarAsync<long>($"SELECT (SELECT count(*) FROM dt.tasks WHERE lease_owner LIKE '{pattern}') + (SELECT count(*) FROM dt.instances WHERE lease_owner LIKE '{pattern}' AND status IN (0, 1))") > 0)
+        {
+            await Task.Delay(100);
+        }
+
+        return Stopwatch.GetElapsedTime(killedAt).TotalSeconds;
+    }
+
+    private static Task<long> CountAsync(TestDatabase db, string where) => db.ScalarAsync<long>($"SELECT count(*) FROM dt.instances WHERE {where}");
+}
