@@ -23,6 +23,20 @@ public static class HostWorkflows
         r.AddOrchestrator<int, int>("FanOut", async (ctx, n) =>
             (await Task.WhenAll(Enumerable.Range(0, n).Select(i => ctx.CallActivityAsync<int>("Noop", i)))).Sum());
         r.AddOrchestrator<int, DateTime>("Hello", (ctx, _) => Task.FromResult(ctx.CurrentUtcDateTime));
+        r.AddActivity<int, int>("Sleep", async (ctx, ms) =>
+        {
+            await Task.Delay(ms, ctx.CancellationToken);
+            return ms;
+        });
+        r.AddOrchestrator<int, int>("SlowSteps", async (ctx, ms) =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await ctx.CallActivityAsync<int>("Sleep", ms);
+            }
+
+            return ms;
+        });
     }
 
     private static async Task<int> Sequence(TaskOrchestrationContext ctx, int n, int steps, DispatchMode dispatch)

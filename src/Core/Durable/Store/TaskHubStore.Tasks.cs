@@ -8,7 +8,8 @@ public sealed partial class TaskHubStore
 {
     public async Task<IReadOnlyList<TaskWorkItem>> LockTasksAsync(string queue, string owner, TimeSpan lease, int batch, CancellationToken cancellationToken)
     {
-        await using var command = Db.CreateCommand("""
+        await using var leaseBatch = LeaseBatch();
+        var command = new NpgsqlBatchCommand("""
             WITH next AS (
                 SELECT id FROM dt.tasks
                  WHERE queue = $1 AND visible_at <= now() AND (lease_expires_at IS NULL OR lease_expires_at < now())
@@ -28,8 +29,10 @@ public sealed partial class TaskHubStore
         command.Parameters.Add(new NpgsqlParameter { Value = owner });
         command.Parameters.Add(new NpgsqlParameter { Value = lease });
         command.Parameters.Add(new NpgsqlParameter { Value = batch });
+        leaseBatch.BatchCommands.Add(command);
         var items = new List<TaskWorkItem>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await leaseBatch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken); // past set_config's row
         while (await reader.ReadAsync(cancellationToken))
         {
             items.Add(new TaskWorkItem(
@@ -95,7 +98,8 @@ public sealed partial class TaskHubStore
     /// <summary>Extends this worker's task leases; returns the ids it no longer holds and those asked to cancel.</summary>
     public async Task<(IReadOnlySet<long> Lost, IReadOnlySet<long> Cancelled)> RenewTaskLeasesAsync(string owner, IReadOnlyCollection<long> ids, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = Db.CreateCommand("""
+        await using var leaseBatch = LeaseBatch();
+        var command = new NpgsqlBatchCommand("""
             UPDATE dt.tasks SET lease_expires_at = now() + $3
              WHERE id = ANY($1) AND lease_owner = $2
             RETURNING id, cancel_requested
@@ -103,9 +107,11 @@ public sealed partial class TaskHubStore
         command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = owner });
         command.Parameters.Add(new NpgsqlParameter { Value = lease });
+        leaseBatch.BatchCommands.Add(command);
         var held = new HashSet<long>();
         var cancelled = new HashSet<long>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await leaseBatch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken); // past set_config's row
         while (await reader.ReadAsync(cancellationToken))
         {
             held.Add(reader.GetInt64(0));

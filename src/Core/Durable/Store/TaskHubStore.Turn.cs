@@ -13,10 +13,17 @@ public sealed partial class TaskHubStore
     /// the caller to run at once. Throws <see cref="LeaseLostException"/> when the lease moved on.
     /// </summary>
     public async Task<IReadOnlyList<TaskWorkItem>> CommitTurnAsync(
-        InstanceWorkItem item, string owner, TimeSpan lease, IReadOnlyList<long> consumed, TurnResult turn, CancellationToken cancellationToken)
+        InstanceWorkItem item, string owner, TimeSpan lease, IReadOnlyList<long> consumed, TurnResult turn, CancellationToken cancellationToken,
+        TaskWorkItem? finishedLocalTask = null)
     {
         var batch = new TurnBatch(item);
         batch.Add("SELECT dt.assert_instance_lease($1, $2, $3)", item.InstanceId, owner, item.Epoch);
+        if (finishedLocalTask is not null)
+        {
+            // The Local fast path: the activity's result enters this turn directly; its task row goes with it.
+            batch.Add("SELECT dt.assert_task_lease($1, $2, $3)", finishedLocalTask.Id, owner, finishedLocalTask.Epoch);
+            batch.Add("DELETE FROM dt.tasks WHERE id = $1", finishedLocalTask.Id);
+        }
 
         // Payloads new in this turn are written once; history, tasks and messages reference them.
         var history = turn.NewHistory.Select(e => e.Payload is not null && e.PayloadId is null ? e with { PayloadId = Guid.CreateVersion7() } : e).ToList();

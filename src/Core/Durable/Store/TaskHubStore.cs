@@ -65,7 +65,8 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
     /// <summary>Leases up to <paramref name="batch"/> instances that have visible messages and a version this worker knows.</summary>
     public async Task<IReadOnlyList<InstanceWorkItem>> LockInstancesAsync(string owner, TimeSpan lease, int batch, string[] knownKeys, CancellationToken cancellationToken)
     {
-        await using var command = Db.CreateCommand("""
+        await using var leaseBatch = LeaseBatch();
+        var command = new NpgsqlBatchCommand("""
             WITH ready AS (
                 SELECT i.instance_id
                   FROM dt.instances i
@@ -86,18 +87,46 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
         command.Parameters.Add(new NpgsqlParameter { Value = lease });
         command.Parameters.Add(new NpgsqlParameter { Value = batch });
         command.Parameters.Add(new NpgsqlParameter { Value = knownKeys });
+        leaseBatch.BatchCommands.Add(command);
         var items = new List<InstanceWorkItem>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await leaseBatch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken); // past set_config's row
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new InstanceWorkItem(
-                reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), (OrchestrationStatus)reader.GetInt16(4),
-                reader.GetInt64(5), reader.GetInt32(6), reader.GetInt32(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10)));
+            items.Add(ReadWorkItem(reader));
         }
 
         return items;
     }
+
+    /// <summary>
+    /// Leases one instance of a known execution if it is free: the Local-dispatch fast path, where the worker
+    /// that just ran an activity continues the orchestration itself. Null when someone else holds it.
+    /// </summary>
+    public async Task<InstanceWorkItem?> TryLeaseInstanceAsync(string instanceId, Guid executionId, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var leaseBatch = LeaseBatch();
+        var command = new NpgsqlBatchCommand("""
+            UPDATE dt.instances
+               SET lease_owner = $2, lease_expires_at = now() + $3, lease_epoch = lease_epoch + 1, dispatch_count = dispatch_count + 1
+             WHERE instance_id = $1 AND execution_id = $4 AND status IN (0, 1) AND (lease_expires_at IS NULL OR lease_expires_at < now())
+            RETURNING instance_id, execution_id, name, version, status, lease_epoch, history_events, dispatch_count,
+                      parent_instance_id, parent_execution_id, parent_task_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease });
+        command.Parameters.Add(new NpgsqlParameter { Value = executionId });
+        leaseBatch.BatchCommands.Add(command);
+        await using var reader = await leaseBatch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadWorkItem(reader) : null;
+    }
+
+    private static InstanceWorkItem ReadWorkItem(NpgsqlDataReader reader) => new(
+        reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), (OrchestrationStatus)reader.GetInt16(4),
+        reader.GetInt64(5), reader.GetInt32(6), reader.GetInt32(7),
+        reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10));
 
     /// <summary>The visible messages of a leased instance, oldest first (at most <paramref name="limit"/>).</summary>
     public async Task<IReadOnlyList<InboxMessage>> ReadInboxAsync(string instanceId, int limit, CancellationToken cancellationToken)
@@ -201,8 +230,16 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
         return result is null or DBNull ? default : (T)result;
     }
 
-    private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType elementType) =>
-        new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | elementType };
+    /// <summary>
+    /// A batch for taking or renewing leases. Its commit need not wait for the disk: if a crash loses it,
+    /// the lease is simply not held, and every write that matters checks the lease epoch anyway.
+    /// </summary>
+    private NpgsqlBatch LeaseBatch()
+    {
+        var batch = Db.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
+        return batch;
+    }
 }
 
 /// <summary>What starting an instance needs.</summary>

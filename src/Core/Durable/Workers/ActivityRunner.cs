@@ -15,11 +15,12 @@ public sealed partial class ActivityRunner(
     TaskHubStore store, DurableRegistry registry, DurableOptions options, WorkerIdentity identity, TaskLeaseRenewer renewer,
     DurableWakeUps wakeUps, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ActivityRunner> logger)
 {
-    public async Task RunAsync(TaskWorkItem task)
+    /// <summary>Runs the attempt; a final outcome goes to <paramref name="finishLocally"/> first, which may fold it into the next turn.</summary>
+    public async Task RunAsync(TaskWorkItem task, Func<TaskWorkItem, EventKind, string?, Task<bool>>? finishLocally = null)
     {
         try
         {
-            await RunAttemptAsync(task);
+            await RunAttemptAsync(task, finishLocally);
         }
         catch (LeaseLostException)
         {
@@ -32,7 +33,7 @@ public sealed partial class ActivityRunner(
         }
     }
 
-    private async Task RunAttemptAsync(TaskWorkItem task)
+    private async Task RunAttemptAsync(TaskWorkItem task, Func<TaskWorkItem, EventKind, string?, Task<bool>>? finishLocally)
     {
         if (task.DequeueCount > options.MaxDispatchCount)
         {
@@ -45,13 +46,13 @@ public sealed partial class ActivityRunner(
         var now = time.GetUtcNow().UtcDateTime;
         if (task.ScheduleToCloseAt is { } deadline && now >= deadline)
         {
-            await FinishAsync(task, EventKind.TaskFailed, Failure(typeof(TimeoutException).FullName!, $"Activity '{task.Name}' passed its schedule-to-close timeout before attempt {task.Attempt}.", task.Attempt - 1));
+            await FinishAsync(task, finishLocally, EventKind.TaskFailed, Failure(typeof(TimeoutException).FullName!, $"Activity '{task.Name}' passed its schedule-to-close timeout before attempt {task.Attempt}.", task.Attempt - 1));
             return;
         }
 
         if (registry.FindActivity(task.Name) is not { } activity)
         {
-            await FinishAsync(task, EventKind.TaskFailed, Failure("ActivityNotFound", $"No activity named '{task.Name}' is registered on this worker.", task.Attempt));
+            await FinishAsync(task, finishLocally, EventKind.TaskFailed, Failure("ActivityNotFound", $"No activity named '{task.Name}' is registered on this worker.", task.Attempt));
             return;
         }
 
@@ -96,27 +97,27 @@ public sealed partial class ActivityRunner(
 
         if (failure is null)
         {
-            await FinishAsync(task, EventKind.TaskCompleted, result);
+            await FinishAsync(task, finishLocally, EventKind.TaskCompleted, result);
             return;
         }
 
-        await HandleFailureAsync(task, failure);
+        await HandleFailureAsync(task, failure, finishLocally);
     }
 
-    private async Task HandleFailureAsync(TaskWorkItem task, TaskFailureDetails failure)
+    private async Task HandleFailureAsync(TaskWorkItem task, TaskFailureDetails failure, Func<TaskWorkItem, EventKind, string?, Task<bool>>? finishLocally)
     {
         var json = DurableJson.Serialize(failure)!;
         var policy = task.Retry?.ToPolicy();
         var since = time.GetUtcNow().UtcDateTime - task.FirstScheduledAt;
         if (policy is null || !policy.AllowsRetry(failure, task.Attempt, since))
         {
-            await FinishAsync(task, EventKind.TaskFailed, json);
+            await FinishAsync(task, finishLocally, EventKind.TaskFailed, json);
             return;
         }
 
         if (task.Retry!.HasHandle)
         {
-            await FinishAsync(task, EventKind.TaskAttemptFailed, json);
+            await FinishAsync(task, null, EventKind.TaskAttemptFailed, json);
             return;
         }
 
@@ -132,8 +133,13 @@ public sealed partial class ActivityRunner(
         LogRetrying(logger, task.Name, task.InstanceId, task.Attempt, delay.TotalMilliseconds);
     }
 
-    private async Task FinishAsync(TaskWorkItem task, EventKind kind, string? payload)
+    private async Task FinishAsync(TaskWorkItem task, Func<TaskWorkItem, EventKind, string?, Task<bool>>? finishLocally, EventKind kind, string? payload)
     {
+        if (finishLocally is not null && await finishLocally(task, kind, payload))
+        {
+            return;
+        }
+
         await store.CompleteTaskAsync(task, identity.Owner, kind, payload, CancellationToken.None);
         wakeUps.OrchestrationWork();
     }
