@@ -284,6 +284,20 @@ public class OrchestrationReplayTests
     }
 
     [Fact]
+    public void An_oversized_activity_input_fails_at_the_call_with_a_readable_reason()
+    {
+        var registry = new DurableRegistry().AddOrchestrator<int, int>("Big", async (ctx, _) => await ctx.CallActivityAsync<int>("Take", new string('x', 5000)));
+        var execution = new OrchestrationExecution("i-big", Guid.NewGuid(), registry.FindOrchestrator("Big", "")!, registry.DefaultVersion,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, maxPayloadBytes: 1024);
+
+        var result = execution.RunTurn([new HistoryEvent(EventKind.ExecutionStarted, -1, null, "0", T0)], T0);
+
+        var failed = Assert.IsType<FailedOutcome>(result.Outcome);
+        Assert.Contains("input of activity 'Take' is 5002 bytes; the limit is 1024", failed.Failure.ErrorMessage, StringComparison.Ordinal);
+        Assert.Empty(result.Outbox);
+    }
+
+    [Fact]
     public void Sub_orchestrations_and_sent_events_are_actions_with_deterministic_child_ids()
     {
         var registry = new DurableRegistry()

@@ -18,7 +18,7 @@ internal sealed partial class OrchestrationExecution
             throw new ArgumentException("A TaskOptions was passed as the activity's input; pass it as options.", nameof(input));
         }
 
-        var json = DurableJson.Serialize(input);
+        var json = Limited(DurableJson.Serialize(input), $"input of activity '{name}'");
         options ??= new TaskOptions();
         var id = NewAction(EventKind.TaskScheduled, name, json, taskId => new ScheduleTaskAction(taskId, name, json, options));
         return Map<T>(Pending(id, name, options));
@@ -29,7 +29,7 @@ internal sealed partial class OrchestrationExecution
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var childId = options?.InstanceId ?? NewGuid().ToString("N");
         var version = options?.Version ?? _defaultVersion(name);
-        var json = DurableJson.Serialize(input);
+        var json = Limited(DurableJson.Serialize(input), $"input of sub-orchestration '{name}'");
         var id = NewAction(EventKind.SubOrchestrationCreated, name, json, taskId => new StartSubOrchestrationAction(taskId, name, version, childId, json));
         return Map<T>(Pending(id, name, null));
     }
@@ -104,13 +104,13 @@ internal sealed partial class OrchestrationExecution
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(instanceId);
         ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
-        var json = DurableJson.Serialize(payload);
+        var json = Limited(DurableJson.Serialize(payload), $"payload of event '{eventName}'");
         NewAction(EventKind.EventSent, eventName, json, _ => new SendEventAction(instanceId, eventName, json));
     }
 
     public override void SetCustomStatus(object? status)
     {
-        var json = DurableJson.Serialize(status);
+        var json = Limited(DurableJson.Serialize(status), "custom status");
         if (!string.Equals(json, _customStatus, StringComparison.Ordinal))
         {
             _customStatus = json;
@@ -134,6 +134,12 @@ internal sealed partial class OrchestrationExecution
     }
 
     public override ILogger CreateReplaySafeLogger(string categoryName) => new ReplaySafeLogger(this, _loggers.CreateLogger(categoryName));
+
+    /// <summary>Refuses a payload over the limit where it is made, with a reason the orchestrator can catch or fail with.</summary>
+    private string? Limited(string? json, string what) =>
+        json?.Length > _maxPayloadBytes
+            ? throw new ArgumentException($"The {what} is {json.Length} bytes; the limit is {_maxPayloadBytes} (Durable__MaxPayloadBytes). Pass a reference (an id) instead of the data.")
+            : json;
 
     private int NewAction(EventKind kind, string? name, string? payload, Func<int, OutboxAction> action)
     {

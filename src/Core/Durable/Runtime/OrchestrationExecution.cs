@@ -18,6 +18,7 @@ internal sealed partial class OrchestrationExecution : TaskOrchestrationContext
     private readonly OrchestratorRegistration _registration;
     private readonly Func<string, string> _defaultVersion;
     private readonly ILoggerFactory _loggers;
+    private readonly int _maxPayloadBytes;
     private readonly Dictionary<int, PendingTask> _pending = [];
     private readonly Dictionary<int, (EventKind Kind, string? Name)> _unmatched = [];
     private readonly Dictionary<string, Queue<HistoryEvent>> _buffered = new(StringComparer.OrdinalIgnoreCase);
@@ -38,8 +39,11 @@ internal sealed partial class OrchestrationExecution : TaskOrchestrationContext
     private int _events;
     private long _bytes;
 
-    public OrchestrationExecution(string instanceId, Guid executionId, OrchestratorRegistration registration, Func<string, string> defaultVersion, ILoggerFactory loggers)
+    public OrchestrationExecution(
+        string instanceId, Guid executionId, OrchestratorRegistration registration, Func<string, string> defaultVersion, ILoggerFactory loggers,
+        int maxPayloadBytes = 2 * 1024 * 1024)
     {
+        _maxPayloadBytes = maxPayloadBytes;
         InstanceId = instanceId;
         ExecutionId = executionId;
         _registration = registration;

@@ -95,7 +95,7 @@ internal sealed partial class TurnProcessor(
         var execution = cache.TryTake(item.InstanceId, item.ExecutionId, item.HistoryEvents);
         if (execution is null)
         {
-            execution = new OrchestrationExecution(item.InstanceId, item.ExecutionId, registration, registry.DefaultVersion, loggers);
+            execution = new OrchestrationExecution(item.InstanceId, item.ExecutionId, registration, registry.DefaultVersion, loggers, options.MaxPayloadBytes);
             try
             {
                 execution.Replay(await store.ReadHistoryAsync(item.InstanceId, item.ExecutionId, cancellationToken));
