@@ -1,6 +1,7 @@
 using AgentCrm.Core.Durable;
 using AgentCrm.Core.Durable.Api;
 using AgentCrm.Core.Durable.Runtime;
+using Microsoft.Extensions.Logging;
 using static AgentCrm.Core.Tests.Durable.ReplayHarness;
 
 namespace AgentCrm.Core.Tests.Durable;
@@ -284,6 +285,31 @@ public class OrchestrationReplayTests
     }
 
     [Fact]
+    public void The_replay_safe_logger_writes_each_line_once()
+    {
+        var sink = new ListLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(sink));
+        var registry = new DurableRegistry().AddOrchestrator<int, int>("Logs", async (ctx, _) =>
+        {
+            var log = ctx.CreateReplaySafeLogger("Test");
+            log.LogInformation("before");
+            await ctx.CallActivityAsync("A");
+            log.LogInformation("after");
+            await ctx.CallActivityAsync("B");
+            return 0;
+        });
+        OrchestrationExecution Fresh() => new("i-log", Guid.Empty, registry.FindOrchestrator("Logs", "")!, registry.DefaultVersion, loggers);
+        var live = Fresh();
+        var history = new List<HistoryEvent>();
+        history.AddRange(live.RunTurn([new HistoryEvent(EventKind.ExecutionStarted, -1, null, "0", T0)], T0).NewHistory);
+        history.AddRange(live.RunTurn([Completed(0, null)], T0).NewHistory);
+
+        Fresh().Replay(history);
+
+        Assert.Equal(["before", "after"], sink.Messages);
+    }
+
+    [Fact]
     public void An_oversized_activity_input_fails_at_the_call_with_a_readable_reason()
     {
         var registry = new DurableRegistry().AddOrchestrator<int, int>("Big", async (ctx, _) => await ctx.CallActivityAsync<int>("Take", new string('x', 5000)));
@@ -314,5 +340,24 @@ public class OrchestrationReplayTests
         Assert.Equal(("other", "ping"), (((SendEventAction)first.Outbox[0]).InstanceId, ((SendEventAction)first.Outbox[0]).EventName));
         Assert.Equal(child.InstanceId, ((StartSubOrchestrationAction)again.Outbox[1]).InstanceId);
         Assert.Equal("5", child.Input);
+    }
+}
+
+internal sealed class ListLoggerProvider : ILoggerProvider
+{
+    public List<string> Messages { get; } = [];
+
+    public ILogger CreateLogger(string categoryName) => new ListLogger(Messages);
+
+    public void Dispose() { }
+
+    private sealed class ListLogger(List<string> messages) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            messages.Add(formatter(state, exception));
     }
 }

@@ -239,6 +239,34 @@ public class DurableEngineTests : IAsyncLifetime
         Assert.True(done.CompletedAt >= startAt.AddMilliseconds(-50), $"completed {done.CompletedAt:O}, start was {startAt:O}");
     }
 
+    [Fact]
+    public async Task An_attempt_over_its_start_to_close_timeout_is_cancelled_and_fails_as_a_timeout()
+    {
+        var id = await Client.StartAsync("StartToClose");
+
+        Assert.Equal(typeof(TimeoutException).FullName, (await Client.WaitForCompletionAsync(id, Patience)).ReadOutput<string>());
+    }
+
+    [Fact]
+    public async Task Heartbeat_details_reach_the_next_attempt()
+    {
+        var id = await Client.StartAsync("Heartbeats");
+
+        Assert.Equal("{\"step\":1}", (await Client.WaitForCompletionAsync(id, Patience)).ReadOutput<string>());
+    }
+
+    [Fact]
+    public async Task One_instance_can_send_an_event_to_another()
+    {
+        var waiting = await Client.StartAsync("Approval", 60_000);
+        await WaitUntilAsync(async () => (await Client.GetAsync(waiting))?.Status == OrchestrationStatus.Running);
+
+        var sender = await Client.StartAsync("Sender", waiting);
+
+        Assert.Equal("sent", (await Client.WaitForCompletionAsync(sender, Patience)).ReadOutput<string>());
+        Assert.Equal($"sent by {sender}", (await Client.WaitForCompletionAsync(waiting, Patience)).ReadOutput<string>());
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         using var timeout = new CancellationTokenSource(Patience);

@@ -116,5 +116,41 @@ public static class TestWorkflows
             return await blocking;
         });
         r.AddOrchestrator<int, string>("Keys", async (ctx, _) => await ctx.CallActivityAsync<string>("Key"));
+        r.AddActivity<int, int>("Slow", async (ctx, ms) =>
+        {
+            await Task.Delay(ms, ctx.CancellationToken);
+            return ms;
+        });
+        r.AddOrchestrator<int, string>("StartToClose", async (ctx, _) =>
+        {
+            try
+            {
+                await ctx.CallActivityAsync<int>("Slow", 30_000, new TaskOptions { StartToCloseTimeout = TimeSpan.FromMilliseconds(200) });
+                return "finished?";
+            }
+            catch (TaskFailedException ex)
+            {
+                return ex.FailureDetails.ErrorType;
+            }
+        });
+        r.AddActivity<object, string>("Beats", async (ctx, _) =>
+        {
+            var before = ctx.LastHeartbeatDetails;
+            await ctx.HeartbeatAsync(new { step = ctx.Attempt });
+            if (ctx.Attempt == 1)
+            {
+                throw new IOException("first attempt fails after its heartbeat");
+            }
+
+            return before ?? "none";
+        });
+        r.AddOrchestrator<int, string>("Heartbeats", async (ctx, _) =>
+            await ctx.CallActivityAsync<string>("Beats", null, TaskOptions.FromRetryPolicy(new RetryPolicy(2, TimeSpan.FromMilliseconds(10)))));
+        r.AddOrchestrator<string, string>("Sender", async (ctx, target) =>
+        {
+            await ctx.CallActivityAsync<int>("AddOne", 0);
+            ctx.SendEvent(target!, "approve", "sent by " + ctx.InstanceId);
+            return "sent";
+        });
     }
 }

@@ -100,10 +100,12 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
     }
 
     /// <summary>
-    /// Leases one instance of a known execution if it is free: the Local-dispatch fast path, where the worker
-    /// that just ran an activity continues the orchestration itself. Null when someone else holds it.
+    /// Leases one instance of a known execution if it is free, and reads its inbox in the same round trip: the
+    /// Local-dispatch fast path, where the worker that just ran an activity continues the orchestration itself.
+    /// Null when someone else holds it (the messages read are then ignored).
     /// </summary>
-    public async Task<InstanceWorkItem?> TryLeaseInstanceAsync(string instanceId, Guid executionId, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<(InstanceWorkItem Item, IReadOnlyList<InboxMessage> Messages)?> TryLeaseInstanceAsync(
+        string instanceId, Guid executionId, string owner, TimeSpan lease, int inboxLimit, CancellationToken cancellationToken)
     {
         await using var leaseBatch = LeaseBatch();
         var command = new NpgsqlBatchCommand("""
@@ -118,9 +120,16 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
         command.Parameters.Add(new NpgsqlParameter { Value = lease });
         command.Parameters.Add(new NpgsqlParameter { Value = executionId });
         leaseBatch.BatchCommands.Add(command);
+        var inbox = new NpgsqlBatchCommand(InboxSql);
+        inbox.Parameters.Add(new NpgsqlParameter { Value = instanceId });
+        inbox.Parameters.Add(new NpgsqlParameter { Value = inboxLimit });
+        leaseBatch.BatchCommands.Add(inbox);
         await using var reader = await leaseBatch.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadWorkItem(reader) : null;
+        var item = await reader.ReadAsync(cancellationToken) ? ReadWorkItem(reader) : null;
+        await reader.NextResultAsync(cancellationToken);
+        var messages = await ReadInboxRowsAsync(reader, cancellationToken);
+        return item is null ? null : (item, messages);
     }
 
     private static InstanceWorkItem ReadWorkItem(NpgsqlDataReader reader) => new(
@@ -128,21 +137,28 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
         reader.GetInt64(5), reader.GetInt32(6), reader.GetInt32(7),
         reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10));
 
+    private const string InboxSql = """
+        SELECT m.id, m.execution_id, m.kind, m.task_id, m.name, m.payload_id, p.data, m.created_at
+          FROM dt.inbox m
+          LEFT JOIN dt.payloads p ON p.instance_id = m.instance_id AND p.id = m.payload_id
+         WHERE m.instance_id = $1 AND m.visible_at <= now()
+         ORDER BY m.id
+         LIMIT $2
+        """;
+
     /// <summary>The visible messages of a leased instance, oldest first (at most <paramref name="limit"/>).</summary>
     public async Task<IReadOnlyList<InboxMessage>> ReadInboxAsync(string instanceId, int limit, CancellationToken cancellationToken)
     {
-        await using var command = Db.CreateCommand("""
-            SELECT m.id, m.execution_id, m.kind, m.task_id, m.name, m.payload_id, p.data, m.created_at
-              FROM dt.inbox m
-              LEFT JOIN dt.payloads p ON p.instance_id = m.instance_id AND p.id = m.payload_id
-             WHERE m.instance_id = $1 AND m.visible_at <= now()
-             ORDER BY m.id
-             LIMIT $2
-            """);
+        await using var command = Db.CreateCommand(InboxSql);
         command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        var messages = new List<InboxMessage>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadInboxRowsAsync(reader, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<InboxMessage>> ReadInboxRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var messages = new List<InboxMessage>();
         while (await reader.ReadAsync(cancellationToken))
         {
             var e = new HistoryEvent((EventKind)reader.GetInt16(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4),

@@ -39,8 +39,8 @@ internal sealed partial class TurnProcessor(
     /// </summary>
     public async Task<bool> ContinueLocallyAsync(TaskWorkItem task, EventKind kind, string? payload)
     {
-        var item = await store.TryLeaseInstanceAsync(task.InstanceId, task.ExecutionId, identity.Owner, options.Lease, CancellationToken.None);
-        if (item is null)
+        if (await store.TryLeaseInstanceAsync(task.InstanceId, task.ExecutionId, identity.Owner, options.Lease, MaxMessagesPerTurn, CancellationToken.None)
+            is not var (item, messages))
         {
             return false;
         }
@@ -48,7 +48,7 @@ internal sealed partial class TurnProcessor(
         var result = new HistoryEvent(kind, task.TaskId, null, payload, time.GetUtcNow().UtcDateTime);
         try
         {
-            await RunTurnAsync(item, CancellationToken.None, result, task);
+            await RunTurnAsync(item, CancellationToken.None, messages, result, task);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -59,10 +59,11 @@ internal sealed partial class TurnProcessor(
         return true;
     }
 
-    private async Task RunTurnAsync(InstanceWorkItem item, CancellationToken cancellationToken, HistoryEvent? localResult = null, TaskWorkItem? localTask = null)
+    private async Task RunTurnAsync(
+        InstanceWorkItem item, CancellationToken cancellationToken, IReadOnlyList<InboxMessage>? read = null, HistoryEvent? localResult = null, TaskWorkItem? localTask = null)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var messages = await store.ReadInboxAsync(item.InstanceId, MaxMessagesPerTurn, cancellationToken);
+        var messages = read ?? await store.ReadInboxAsync(item.InstanceId, MaxMessagesPerTurn, cancellationToken);
         var consumed = messages.Select(m => m.Id).ToList();
         var current = messages.Where(m => m.ExecutionId is null || m.ExecutionId == item.ExecutionId).Select(m => m.Event).ToList();
         if (localResult is not null)
