@@ -24,8 +24,7 @@ public class ChaosTests(ITestOutputHelper output)
     {
         await using var db = await TestDatabase.CreateAsync(migrate: true);
         await using var sources = db.DataSources();
-        var client = new DurableClient(new Core.Durable.Store.TaskHubStore(sources), new DurableRegistry([new DurableRegistration(HostWorkflows.Register)]),
-            DurableOptions.Read(new SettingsReader(new ConfigurationBuilder().Build())), new DurableWakeUps(sources, NullLogger<DurableWakeUps>.Instance), TimeProvider.System);
+        var client = ClientFor(sources);
         var workers = new List<AppProcess> { StartWorker(db), StartWorker(db) };
         try
         {
@@ -85,8 +84,7 @@ public class ChaosTests(ITestOutputHelper output)
     {
         await using var db = await TestDatabase.CreateAsync(migrate: true);
         await using var sources = db.DataSources();
-        var client = new DurableClient(new Core.Durable.Store.TaskHubStore(sources), new DurableRegistry([new DurableRegistration(HostWorkflows.Register)]),
-            DurableOptions.Read(new SettingsReader(new ConfigurationBuilder().Build())), new DurableWakeUps(sources, NullLogger<DurableWakeUps>.Instance), TimeProvider.System);
+        var client = ClientFor(sources);
         await using var victim = StartWorker(db);
         await using var survivor = StartWorker(db);
         for (var i = 0; i < 6; i++)
@@ -110,6 +108,11 @@ public class ChaosTests(ITestOutputHelper output)
 
         Assert.True(seconds <= LeaseSeconds + 2, $"the killed worker's tasks waited {seconds:0.0} s for another worker (lease {LeaseSeconds} s)");
     }
+
+    /// <summary>A client in this process for workers in others: the same store and workflow names, no workers of its own.</summary>
+    private static DurableClient ClientFor(Core.Platform.Data.PostgresDataSources sources) =>
+        new(new Core.Durable.Store.TaskHubStore(sources), new DurableRegistry([new DurableRegistration(HostWorkflows.Register)]),
+            DurableOptions.Read(new SettingsReader(new ConfigurationBuilder().Build())), new DurableWakeUps(sources, NullLogger<DurableWakeUps>.Instance), TimeProvider.System);
 
     private static AppProcess StartWorker(TestDatabase db) => AppProcess.Start(new Dictionary<string, string?>
     {

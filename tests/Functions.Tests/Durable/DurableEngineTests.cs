@@ -73,7 +73,7 @@ public class DurableEngineTests : IAsyncLifetime
     public async Task An_external_event_is_delivered_and_custom_status_is_visible()
     {
         var id = await Client.StartAsync("Approval", 60_000);
-        await WaitUntilAsync(async () => (await Client.GetAsync(id))?.CustomStatus == "\"waiting for approval\"");
+        await Eventually.TrueAsync(async () => (await Client.GetAsync(id))?.CustomStatus == "\"waiting for approval\"");
 
         Assert.Equal(DeliveryResult.Delivered, await Client.RaiseEventAsync(id, "approve", "yes"));
         var done = await Client.WaitForCompletionAsync(id, Patience);
@@ -176,7 +176,7 @@ public class DurableEngineTests : IAsyncLifetime
         Assert.Equal(OrchestrationStatus.Terminated, done.Status);
         Assert.Equal("enough", done.ReadOutput<string>());
         Assert.Equal(DeliveryResult.AlreadyFinished, await Client.TerminateAsync(id));
-        await WaitUntilAsync(async () => await _db.ScalarAsync<long>($"SELECT count(*) FROM dt.tasks WHERE instance_id = '{id}'") == 0);
+        await Eventually.TrueAsync(async () => await _db.ScalarAsync<long>($"SELECT count(*) FROM dt.tasks WHERE instance_id = '{id}'") == 0);
     }
 
     [Fact]
@@ -259,20 +259,11 @@ public class DurableEngineTests : IAsyncLifetime
     public async Task One_instance_can_send_an_event_to_another()
     {
         var waiting = await Client.StartAsync("Approval", 60_000);
-        await WaitUntilAsync(async () => (await Client.GetAsync(waiting))?.Status == OrchestrationStatus.Running);
+        await Eventually.TrueAsync(async () => (await Client.GetAsync(waiting))?.Status == OrchestrationStatus.Running);
 
         var sender = await Client.StartAsync("Sender", waiting);
 
         Assert.Equal("sent", (await Client.WaitForCompletionAsync(sender, Patience)).ReadOutput<string>());
         Assert.Equal($"sent by {sender}", (await Client.WaitForCompletionAsync(waiting, Patience)).ReadOutput<string>());
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        while (!await condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
     }
 }

@@ -21,7 +21,7 @@ public class ReplayAcrossWorkersTests
         {
             var client = before.Services.GetRequiredService<DurableClient>();
             id = await client.StartAsync("Drift");
-            await WaitUntilAsync(async () => (await client.GetHistoryAsync(id)).Any(e => e.Kind == EventKind.TaskCompleted));
+            await Eventually.TrueAsync(async () => (await client.GetHistoryAsync(id)).Any(e => e.Kind == EventKind.TaskCompleted));
         }
 
         await using var after = await StartWorker(db, "StepB"); // a fresh process: no cached execution, so it replays
@@ -49,7 +49,7 @@ public class ReplayAcrossWorkersTests
         var dead = (await store.LockInstancesAsync("dead-worker", TimeSpan.FromSeconds(2), 10, ["Drift@"], CancellationToken.None)).Single();
         await using var survivor = await StartWorker(db, "StepA");
         var client = survivor.Services.GetRequiredService<DurableClient>();
-        await WaitUntilAsync(async () => (await client.GetHistoryAsync("orphan")).Any(e => e.Kind == EventKind.TaskCompleted));
+        await Eventually.TrueAsync(async () => (await client.GetHistoryAsync("orphan")).Any(e => e.Kind == EventKind.TaskCompleted));
         await client.RaiseEventAsync("orphan", "go");
         var done = await client.WaitForCompletionAsync("orphan", Patience);
 
@@ -69,13 +69,4 @@ public class ReplayAcrossWorkersTests
                     await ctx.WaitForExternalEvent<object>("go");
                     return 1;
                 })));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var timeout = new CancellationTokenSource(Patience);
-        while (!await condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
 }

@@ -78,7 +78,7 @@ public class HealthTests
 
         var stopping = app.App.StopAsync(); // what SIGTERM sets off; the drain holds the server open
         var state = app.Services.GetRequiredService<ShutdownState>();
-        await WaitUntilAsync(() => state.IsStopping);
+        await Eventually.TrueAsync(() => state.IsStopping);
         var ready = await HttpAssert.JsonAsync(await app.Client.GetAsync("/api/health/ready"), HttpStatusCode.ServiceUnavailable);
         var live = await app.Client.GetAsync("/api/health/live");
 
@@ -118,14 +118,5 @@ public class HealthTests
         var problem = await HttpAssert.ProblemAsync(post, HttpStatusCode.MethodNotAllowed, "method-not-allowed");
         Assert.Equal("GET, HEAD", string.Join(", ", post.Content.Headers.Allow));
         Assert.Contains("GET, HEAD", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }
