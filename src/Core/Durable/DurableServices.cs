@@ -24,6 +24,7 @@ public static class DurableServices
         services.AddHostedService<WakeUpListener>();
         services.AddHostedService<OrchestrationWorker>();
         services.AddHostedService<ActivityWorker>();
+        services.AddSingleton<Platform.Maintenance.IHousekeepingJob, SweepOrphanInboxJob>();
         return services;
     }
 

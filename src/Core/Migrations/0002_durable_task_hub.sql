@@ -76,7 +76,7 @@ CREATE TABLE dt.tasks (
     attempt               integer     NOT NULL DEFAULT 1,
     dequeue_count         integer     NOT NULL DEFAULT 0,
     retry                 jsonb,
-    start_to_close_ms     integer,
+    start_to_close_ms     bigint,
     schedule_to_close_at  timestamptz,
     lease_owner           text,
     lease_expires_at      timestamptz,

@@ -190,6 +190,32 @@ public class OrchestrationReplayTests
     }
 
     [Fact]
+    public void History_size_reads_the_same_live_and_on_replay()
+    {
+        var seen = new List<int>();
+        var registry = new DurableRegistry().AddOrchestrator<int, int>("Size", async (ctx, _) =>
+        {
+            var first = ctx.CallActivityAsync("A");
+            seen.Add(ctx.HistorySize.Events);
+            await first;
+            var second = ctx.CallActivityAsync("B");
+            seen.Add(ctx.HistorySize.Events);
+            await second;
+            return 0;
+        });
+        var run = new ReplayHarness(registry, "Size");
+        run.Start(0);
+        run.Turn(Completed(0, null));
+        var live = seen.ToList();
+        seen.Clear();
+
+        run.ReplayFromHistory();
+
+        Assert.Equal(live, seen);
+        Assert.Equal(run.History.Count, run.Execution.HistorySize.Events);
+    }
+
+    [Fact]
     public void A_failed_activity_is_a_catchable_failure_with_its_details()
     {
         var registry = new DurableRegistry().AddOrchestrator<int, string>("Catch", async (ctx, _) =>

@@ -103,6 +103,47 @@ public class DurableEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sub_orchestration_whose_id_is_taken_fails_in_the_parent_instead_of_hanging()
+    {
+        var taken = await Client.StartAsync("Approval", 60_000);
+
+        var id = await Client.StartAsync("ParentWithChildId", taken);
+
+        Assert.Equal("OrchestrationAlreadyExists", (await Client.WaitForCompletionAsync(id, Patience)).ReadOutput<string>());
+        Assert.Equal(OrchestrationStatus.Running, (await Client.GetAsync(taken))!.Status);
+    }
+
+    [Fact]
+    public async Task Two_calls_with_one_child_id_in_one_turn_start_one_child_and_fail_the_other()
+    {
+        var id = await Client.StartAsync("TwinChildren");
+
+        Assert.Equal("6,OrchestrationAlreadyExists", (await Client.WaitForCompletionAsync(id, Patience)).ReadOutput<string>());
+    }
+
+    [Fact]
+    public async Task Retries_beyond_the_poison_threshold_are_attempts_not_poison()
+    {
+        var id = await Client.StartAsync("ManyAttempts", 12); // more than Durable:MaxDispatchCount (10)
+
+        Assert.Equal(12, (await Client.WaitForCompletionAsync(id, Patience)).ReadOutput<int>());
+    }
+
+    [Fact]
+    public async Task Messages_left_for_finished_instances_never_block_new_work_and_are_swept()
+    {
+        var finished = await Client.StartAsync("Sequence5", 1);
+        await Client.WaitForCompletionAsync(finished, Patience);
+        await _db.ScalarAsync<int>($"INSERT INTO dt.inbox (instance_id, kind, name, created_at) SELECT '{finished}', 11, 'late', now() - interval '1 hour' FROM generate_series(1, 300)");
+
+        var fresh = await Client.StartAsync("Sequence5", 1);
+        Assert.Equal(6, (await Client.WaitForCompletionAsync(fresh, Patience)).ReadOutput<int>());
+        var sweep = await new AgentCrm.Core.Durable.Workers.SweepOrphanInboxJob(_app.Services.GetRequiredService<AgentCrm.Core.Platform.Data.PostgresDataSources>()).RunAsync(CancellationToken.None);
+
+        Assert.Equal("Deleted 300 undeliverable inbox message(s).", sweep);
+    }
+
+    [Fact]
     public async Task Continue_as_new_restarts_with_a_fresh_history()
     {
         var id = await Client.StartAsync("Countdown", 3);

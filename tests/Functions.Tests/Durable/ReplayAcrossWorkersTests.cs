@@ -36,6 +36,45 @@ public class ReplayAcrossWorkersTests
     }
 
     [Fact]
+    public async Task Guids_and_time_are_the_same_when_another_worker_replays_the_instance()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        string id;
+        await using (var first = await StartWorker(db, "StepA"))
+        {
+            var client = first.Services.GetRequiredService<DurableClient>();
+            id = await client.StartAsync("Guids");
+            await Eventually.TrueAsync(async () => (await client.GetAsync(id))?.CustomStatus is not null);
+        }
+
+        await using var second = await StartWorker(db, "StepA");
+        var secondClient = second.Services.GetRequiredService<DurableClient>();
+        var live = (await secondClient.GetAsync(id))!.CustomStatus;
+        await secondClient.RaiseEventAsync(id, "go");
+        var done = await secondClient.WaitForCompletionAsync(id, Patience);
+
+        Assert.Equal(OrchestrationStatus.Completed, done.Status);
+        Assert.Equal(live, done.Output); // computed again on the second worker by replay
+    }
+
+    [Fact]
+    public async Task Events_that_arrive_with_the_one_that_continues_as_new_go_to_the_next_execution()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        await using var idle = await TestApp.StartAsync(db, new() { ["Background:Enabled"] = "false" },
+            configure: b => b.Services.AddDurableFunctions(TestWorkflows.Register));
+        var client = idle.Services.GetRequiredService<DurableClient>();
+        var id = await client.StartAsync("EventLoop", 0);
+        await client.RaiseEventAsync(id, "x", 1);
+        await client.RaiseEventAsync(id, "x", 2); // all three messages are read in the first turn
+
+        await using var worker = await TestApp.StartAsync(db, configure: b => b.Services.AddDurableFunctions(TestWorkflows.Register));
+        var done = await worker.Services.GetRequiredService<DurableClient>().WaitForCompletionAsync(id, Patience);
+
+        Assert.Equal(2, done.ReadOutput<int>());
+    }
+
+    [Fact]
     public async Task Work_held_by_a_dead_worker_moves_on_after_its_lease_and_its_late_writes_are_refused()
     {
         await using var db = await TestDatabase.CreateAsync(migrate: true);
@@ -62,6 +101,13 @@ public class ReplayAcrossWorkersTests
     private static Task<TestApp> StartWorker(TestDatabase db, string step, bool background = true) =>
         TestApp.StartAsync(db, new() { ["Durable:LeaseSeconds"] = "5", ["Durable:PollMaxMs"] = "250", ["Background:Enabled"] = background ? "true" : "false" },
             configure: b => b.Services.AddDurableFunctions(r => r
+                .AddOrchestrator<object, string>("Guids", async (ctx, _) =>
+                {
+                    var first = $"{ctx.NewGuid()}|{ctx.CurrentUtcDateTime:O}";
+                    ctx.SetCustomStatus(first);
+                    await ctx.WaitForExternalEvent<object>("go");
+                    return first;
+                })
                 .AddActivity<object, int>(step, (_, _) => Task.FromResult(1))
                 .AddOrchestrator<object, int>("Drift", async (ctx, _) =>
                 {

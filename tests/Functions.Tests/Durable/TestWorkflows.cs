@@ -146,6 +146,51 @@ public static class TestWorkflows
         });
         r.AddOrchestrator<int, string>("Heartbeats", async (ctx, _) =>
             await ctx.CallActivityAsync<string>("Beats", null, TaskOptions.FromRetryPolicy(new RetryPolicy(2, TimeSpan.FromMilliseconds(10)))));
+        r.AddOrchestrator<string, string>("ParentWithChildId", async (ctx, childId) =>
+        {
+            try
+            {
+                return await ctx.CallSubOrchestratorAsync<string>("Approval", 60_000, new SubOrchestrationOptions { InstanceId = childId });
+            }
+            catch (TaskFailedException ex)
+            {
+                return ex.FailureDetails.ErrorType;
+            }
+        });
+        r.AddActivity<int, int>("FailsUntil", (ctx, n) => ctx.Attempt < n ? throw new IOException($"attempt {ctx.Attempt}") : Task.FromResult(ctx.Attempt));
+        r.AddOrchestrator<int, int>("ManyAttempts", async (ctx, n) =>
+            await ctx.CallActivityAsync<int>("FailsUntil", n, TaskOptions.FromRetryPolicy(new RetryPolicy(n, TimeSpan.FromMilliseconds(1)))));
+        r.AddOrchestrator<int, int>("EventLoop", async (ctx, n) =>
+        {
+            await ctx.WaitForExternalEvent<int>("x");
+            if (n + 1 >= 2)
+            {
+                return n + 1;
+            }
+
+            ctx.ContinueAsNew(n + 1);
+            return -1;
+        });
+        r.AddOrchestrator<int, string>("TwinChildren", async (ctx, _) =>
+        {
+            var id = ctx.InstanceId + "-child";
+            var results = await Task.WhenAll(
+                Outcome(ctx.CallSubOrchestratorAsync<int>("Sequence5", 1, new SubOrchestrationOptions { InstanceId = id })),
+                Outcome(ctx.CallSubOrchestratorAsync<int>("Sequence5", 1, new SubOrchestrationOptions { InstanceId = id })));
+            return string.Join(",", results.Order(StringComparer.Ordinal));
+
+            static async Task<string> Outcome(Task<int> call)
+            {
+                try
+                {
+                    return (await call).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                catch (TaskFailedException ex)
+                {
+                    return ex.FailureDetails.ErrorType;
+                }
+            }
+        });
         r.AddOrchestrator<string, string>("Sender", async (ctx, target) =>
         {
             await ctx.CallActivityAsync<int>("AddOne", 0);

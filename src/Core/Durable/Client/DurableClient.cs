@@ -46,6 +46,11 @@ public sealed class DurableClient(TaskHubStore store, DurableRegistry registry, 
         }
 
         var version = start?.Version ?? registry.DefaultVersion(name);
+        if (registry.FindOrchestrator(name, version) is null)
+        {
+            throw new ArgumentException($"Orchestrator '{name}' has no version '{version}' registered.", nameof(start));
+        }
+
         var startAt = start?.StartAt is { } at ? DateTime.SpecifyKind(at.ToUniversalTime(), DateTimeKind.Utc) : (DateTime?)null;
         await store.StartAsync(new StartRequest(instanceId, name, version, json, start?.Scope, startAt), cancellationToken);
         wakeUps.OrchestrationWork();

@@ -144,15 +144,15 @@ internal sealed partial class OrchestrationExecution
     private int NewAction(EventKind kind, string? name, string? payload, Func<int, OutboxAction> action)
     {
         var id = _nextTaskId++;
+        var e = new HistoryEvent(kind, id, name, payload, _now);
+        Count(e);
         if (_replaying)
         {
             _unmatched[id] = (kind, name);
         }
         else
         {
-            var e = new HistoryEvent(kind, id, name, payload, _now);
             _turnHistory.Add(e);
-            Count(e);
             _outbox.Add(action(id));
         }
 

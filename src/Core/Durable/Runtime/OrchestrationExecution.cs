@@ -71,7 +71,12 @@ internal sealed partial class OrchestrationExecution : TaskOrchestrationContext
         _replaying = true;
         foreach (var e in history)
         {
-            Count(e);
+            // Actions were counted when the code scheduled them (NewAction), as they are live.
+            if (e.Kind is not (EventKind.TaskScheduled or EventKind.TimerCreated or EventKind.SubOrchestrationCreated or EventKind.EventSent))
+            {
+                Count(e);
+            }
+
             Apply(e);
         }
 
@@ -96,8 +101,10 @@ internal sealed partial class OrchestrationExecution : TaskOrchestrationContext
         _outbox = [];
         _customStatusChanged = false;
         Record(new HistoryEvent(EventKind.OrchestratorStarted, -1, null, null, now));
+        var applied = 0;
         foreach (var message in messages)
         {
+            applied++;
             switch (message.Kind)
             {
                 case EventKind.ExecutionTerminated:
@@ -121,10 +128,12 @@ internal sealed partial class OrchestrationExecution : TaskOrchestrationContext
         var outcome = Outcome();
         if (outcome is not null)
         {
-            _turnHistory.Add(OutcomeEvent(outcome));
+            var end = OutcomeEvent(outcome);
+            _turnHistory.Add(end);
+            Count(end);
         }
 
-        return new TurnResult(_turnHistory, _outbox, outcome, _customStatus, _customStatusChanged);
+        return new TurnResult(_turnHistory, _outbox, outcome, _customStatus, _customStatusChanged) { AppliedMessages = applied };
     }
 
     private void Record(HistoryEvent e)

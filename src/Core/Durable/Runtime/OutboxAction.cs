@@ -33,4 +33,8 @@ public sealed record TurnResult(
     IReadOnlyList<OutboxAction> Outbox,
     ExecutionOutcome? Outcome,
     string? CustomStatus,
-    bool CustomStatusChanged);
+    bool CustomStatusChanged)
+{
+    /// <summary>How many of the turn's messages were applied before the execution ended (the rest belong to what comes next).</summary>
+    public int AppliedMessages { get; init; } = int.MaxValue;
+}

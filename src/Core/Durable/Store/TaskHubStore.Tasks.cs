@@ -39,7 +39,7 @@ public sealed partial class TaskHubStore
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetGuid(3), reader.GetInt32(4), reader.GetString(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt32(7), reader.GetInt32(8), reader.GetInt64(9),
                 reader.IsDBNull(10) ? null : DurableJson.Deserialize<StoredRetryPolicy>(reader.GetString(10)),
-                reader.IsDBNull(11) ? null : TimeSpan.FromMilliseconds(reader.GetInt32(11)),
+                reader.IsDBNull(11) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(11)),
                 reader.IsDBNull(12) ? null : reader.GetDateTime(12), reader.GetDateTime(13),
                 reader.IsDBNull(14) ? null : reader.GetString(14), reader.GetBoolean(15)));
         }
@@ -64,7 +64,7 @@ public sealed partial class TaskHubStore
             SELECT $1, $2, $3, $4, $7, $5 FROM live
             """, task.InstanceId, task.ExecutionId, (short)kind, task.TaskId, (object?)payloadId ?? DBNull.Value, (object?)payload ?? DBNull.Value, task.Name));
         batch.BatchCommands.Add(kind == EventKind.TaskAttemptFailed
-            ? Command("UPDATE dt.tasks SET visible_at = 'infinity', lease_owner = NULL, lease_expires_at = NULL, last_error = $2::jsonb WHERE id = $1", task.Id, (object?)payload ?? DBNull.Value)
+            ? Command("UPDATE dt.tasks SET visible_at = 'infinity', dequeue_count = 0, lease_owner = NULL, lease_expires_at = NULL, last_error = $2::jsonb WHERE id = $1", task.Id, (object?)payload ?? DBNull.Value)
             : Command("DELETE FROM dt.tasks WHERE id = $1", task.Id));
         await ExecuteFencedAsync(batch, cancellationToken);
     }
@@ -75,7 +75,7 @@ public sealed partial class TaskHubStore
         await using var batch = Db.CreateBatch();
         batch.BatchCommands.Add(Command("SELECT dt.assert_task_lease($1, $2, $3)", task.Id, owner, task.Epoch));
         batch.BatchCommands.Add(Command("""
-            UPDATE dt.tasks SET attempt = attempt + 1, visible_at = now() + $2, lease_owner = NULL, lease_expires_at = NULL, last_error = $3::jsonb
+            UPDATE dt.tasks SET attempt = attempt + 1, dequeue_count = 0, visible_at = now() + $2, lease_owner = NULL, lease_expires_at = NULL, last_error = $3::jsonb
              WHERE id = $1
             """, task.Id, delay, failure));
         await ExecuteFencedAsync(batch, cancellationToken);

@@ -51,7 +51,7 @@ public sealed partial class TaskHubStore
             batch.Add("DELETE FROM dt.inbox WHERE id = ANY($1)", consumed.ToArray());
         }
 
-        var localTaskIndex = AddOutbox(batch, item, owner, lease, turn.Outbox, history);
+        var localTaskIndex = AddOutbox(batch, item, owner, lease, turn.Outbox, history, turn.Outcome is not null);
         AddOutcome(batch, item, turn, history, bytes);
 
         try
@@ -65,14 +65,14 @@ public sealed partial class TaskHubStore
     }
 
     /// <summary>Fails an instance without running it (poison, non-determinism, unknown orchestrator), consuming its messages.</summary>
-    public async Task FailInstanceAsync(InstanceWorkItem item, string owner, TaskFailureDetails failure, DateTime now, CancellationToken cancellationToken)
+    public async Task FailInstanceAsync(InstanceWorkItem item, string owner, TaskFailureDetails failure, DateTime now, CancellationToken cancellationToken, TaskWorkItem? finishedLocalTask = null)
     {
         var turn = new TurnResult(
             [new HistoryEvent(EventKind.ExecutionFailed, -1, null, DurableJson.Serialize(failure), now)], [], new FailedOutcome(failure), null, false);
-        await CommitTurnAsync(item, owner, TimeSpan.Zero, [], turn, cancellationToken);
+        await CommitTurnAsync(item, owner, TimeSpan.Zero, [], turn, cancellationToken, finishedLocalTask);
     }
 
-    private static int AddOutbox(TurnBatch batch, InstanceWorkItem item, string owner, TimeSpan lease, IReadOnlyList<OutboxAction> outbox, List<HistoryEvent> history)
+    private static int AddOutbox(TurnBatch batch, InstanceWorkItem item, string owner, TimeSpan lease, IReadOnlyList<OutboxAction> outbox, List<HistoryEvent> history, bool endsExecution)
     {
         var localTaskIndex = -1;
         var tasks = outbox.OfType<ScheduleTaskAction>().ToList();
@@ -80,23 +80,24 @@ public sealed partial class TaskHubStore
         {
             // The task's input is the TaskScheduled event's payload: same id, one copy.
             var inputIds = tasks.Select(t => history.First(e => e.Kind == EventKind.TaskScheduled && e.TaskId == t.TaskId).PayloadId).ToArray();
-            var local = tasks.Select(t => t.Options.Dispatch == DispatchMode.Local).ToArray();
+            // No Local run for work of an execution that ends in this very turn.
+            var local = tasks.Select(t => t.Options.Dispatch == DispatchMode.Local && !endsExecution).ToArray();
             localTaskIndex = batch.Add("""
                 INSERT INTO dt.tasks (queue, instance_id, execution_id, task_id, name, input_id, retry, start_to_close_ms, schedule_to_close_at,
                                       lease_owner, lease_expires_at, lease_epoch)
                 SELECT t.queue, $1, $2, t.task_id, t.name, t.input_id, t.retry, t.start_to_close_ms,
                        CASE WHEN t.schedule_to_close_ms IS NULL THEN NULL ELSE now() + t.schedule_to_close_ms * interval '1 millisecond' END,
                        CASE WHEN t.local THEN $3 END, CASE WHEN t.local THEN now() + $4 END, CASE WHEN t.local THEN 1 ELSE 0 END
-                  FROM unnest($5::text[], $6::int[], $7::text[], $8::uuid[], $9::jsonb[], $10::int[], $11::int[], $12::bool[])
+                  FROM unnest($5::text[], $6::int[], $7::text[], $8::uuid[], $9::jsonb[], $10::bigint[], $11::bigint[], $12::bool[])
                        AS t(queue, task_id, name, input_id, retry, start_to_close_ms, schedule_to_close_ms, local)
                 RETURNING id, queue, task_id, name, attempt, lease_epoch, lease_owner IS NOT NULL, created_at
                 """,
                 item.InstanceId, item.ExecutionId, owner, lease,
                 tasks.Select(t => t.Options.Queue).ToArray(), tasks.Select(t => t.TaskId).ToArray(), tasks.Select(t => t.Name).ToArray(), inputIds,
                 tasks.Select(t => t.Options.Retry is null ? null : DurableJson.Serialize(StoredRetryPolicy.From(t.Options.Retry))).ToArray(),
-                tasks.Select(t => t.Options.StartToCloseTimeout is { } s ? (int?)s.TotalMilliseconds : null).ToArray(),
-                tasks.Select(t => t.Options.ScheduleToCloseTimeout is { } s ? (int?)s.TotalMilliseconds : null).ToArray(), local);
-            batch.LocalTasks = tasks.Where(t => t.Options.Dispatch == DispatchMode.Local).ToDictionary(t => t.TaskId);
+                tasks.Select(t => t.Options.StartToCloseTimeout is { } s ? (long?)s.TotalMilliseconds : null).ToArray(),
+                tasks.Select(t => t.Options.ScheduleToCloseTimeout is { } s ? (long?)s.TotalMilliseconds : null).ToArray(), local);
+            batch.LocalTasks = tasks.Where((t, i) => local[i]).ToDictionary(t => t.TaskId);
         }
 
         var timers = outbox.OfType<CreateTimerAction>().ToList();
@@ -121,12 +122,21 @@ public sealed partial class TaskHubStore
                         SELECT c.id, c.execution_id, c.name, c.version, 0, (SELECT scope FROM dt.instances WHERE instance_id = $1), c.input_id, $1, $2, c.task_id
                           FROM c
                         ON CONFLICT (instance_id) DO NOTHING
-                        RETURNING instance_id),
+                        RETURNING instance_id AS id, execution_id),
                      inputs AS (
                         INSERT INTO dt.payloads (instance_id, id, data)
-                        SELECT c.id, c.input_id, c.input FROM c JOIN created ON created.instance_id = c.id WHERE c.input IS NOT NULL)
-                INSERT INTO dt.inbox (instance_id, execution_id, kind, payload_id)
-                SELECT c.id, c.execution_id, 1, c.input_id FROM c JOIN created ON created.instance_id = c.id
+                        SELECT c.id, c.input_id, c.input FROM c JOIN created USING (id, execution_id) WHERE c.input IS NOT NULL),
+                     starts AS (
+                        INSERT INTO dt.inbox (instance_id, execution_id, kind, payload_id)
+                        SELECT c.id, c.execution_id, 1, c.input_id FROM c JOIN created USING (id, execution_id)),
+                     -- An id already in use (or used twice in this turn): the parent gets a catchable failure instead of waiting for ever.
+                     clashes AS (SELECT c.task_id, c.id, gen_random_uuid() AS failure_id FROM c WHERE NOT EXISTS (SELECT 1 FROM created WHERE created.id = c.id AND created.execution_id = c.execution_id)),
+                     failures AS (
+                        INSERT INTO dt.payloads (instance_id, id, data)
+                        SELECT $1, failure_id, json_build_object('errorType', 'OrchestrationAlreadyExists',
+                               'errorMessage', 'Sub-orchestration instance ''' || id || ''' already exists.', 'attempts', 1)::text FROM clashes)
+                INSERT INTO dt.inbox (instance_id, execution_id, kind, task_id, payload_id)
+                SELECT $1, $2, 10, task_id, failure_id FROM clashes
                 """,
                 item.InstanceId, item.ExecutionId,
                 children.Select(c => c.InstanceId).ToArray(), executions, children.Select(c => c.Name).ToArray(), children.Select(c => c.Version).ToArray(),
@@ -150,7 +160,7 @@ public sealed partial class TaskHubStore
         if (retries.Count > 0)
         {
             batch.Add("""
-                UPDATE dt.tasks t SET attempt = t.attempt + 1, visible_at = now() + r.delay_ms * interval '1 millisecond', lease_owner = NULL, lease_expires_at = NULL
+                UPDATE dt.tasks t SET attempt = t.attempt + 1, dequeue_count = 0, visible_at = now() + r.delay_ms * interval '1 millisecond', lease_owner = NULL, lease_expires_at = NULL
                   FROM unnest($3::int[], $4::double precision[]) AS r(task_id, delay_ms)
                  WHERE t.instance_id = $1 AND t.execution_id = $2 AND t.task_id = r.task_id
                 """, item.InstanceId, item.ExecutionId, retries.Select(r => r.TaskId).ToArray(), retries.Select(r => r.Delay.TotalMilliseconds).ToArray());
@@ -212,8 +222,9 @@ public sealed partial class TaskHubStore
             var kind = status == OrchestrationStatus.Completed ? EventKind.SubOrchestrationCompleted : EventKind.SubOrchestrationFailed;
             Guid? payloadId = payload is null ? null : Guid.CreateVersion7();
             batch.Add("""
-                WITH p AS (INSERT INTO dt.payloads (instance_id, id, data) SELECT $1, $4, $5 WHERE $5::text IS NOT NULL)
-                INSERT INTO dt.inbox (instance_id, execution_id, kind, task_id, payload_id) VALUES ($1, $2, $6, $3, $4)
+                WITH parent AS (SELECT 1 FROM dt.instances WHERE instance_id = $1 AND execution_id = $2 AND status IN (0, 1, 5)),
+                     p AS (INSERT INTO dt.payloads (instance_id, id, data) SELECT $1, $4, $5 FROM parent WHERE $5::text IS NOT NULL)
+                INSERT INTO dt.inbox (instance_id, execution_id, kind, task_id, payload_id) SELECT $1, $2, $6, $3, $4 FROM parent
                 """, item.ParentInstanceId, item.ParentExecutionId!.Value, item.ParentTaskId!.Value, (object?)payloadId ?? DBNull.Value,
                 (object?)payload ?? DBNull.Value, (short)kind);
         }
@@ -267,6 +278,7 @@ public sealed partial class TaskHubStore
                     Guid?[] ids => new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
                     string?[] texts => new NpgsqlParameter { Value = texts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
                     int?[] numbers => new NpgsqlParameter { Value = numbers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
+                    long?[] numbers => new NpgsqlParameter { Value = numbers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
                     null => new NpgsqlParameter { Value = DBNull.Value },
                     _ => new NpgsqlParameter { Value = value },
                 });

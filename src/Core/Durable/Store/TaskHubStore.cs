@@ -42,6 +42,7 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
             await ExecuteAsync(connection, transaction, """
                 UPDATE dt.instances SET execution_id = $2, name = $3, version = $4, status = 0, scope = $5, input_id = NULL, output_id = NULL,
                        custom_status = NULL, failure = NULL, created_at = now(), updated_at = now(), completed_at = NULL, lease_owner = NULL,
+                       parent_instance_id = NULL, parent_execution_id = NULL, parent_task_id = NULL,
                        lease_expires_at = NULL, dispatch_count = 0, history_events = 0, history_bytes = 0
                  WHERE instance_id = $1
                 """, cancellationToken, request.InstanceId, executionId, request.Name, request.Version, (object?)request.Scope ?? DBNull.Value);
@@ -67,13 +68,23 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
     {
         await using var leaseBatch = LeaseBatch();
         var command = new NpgsqlBatchCommand("""
-            WITH ready AS (
-                SELECT i.instance_id
-                  FROM dt.instances i
-                 WHERE i.instance_id IN (SELECT m.instance_id FROM dt.inbox m WHERE m.visible_at <= now() ORDER BY m.visible_at LIMIT $3 * 8)
+            WITH candidates AS (
+                -- Oldest visible messages of instances this worker could take now; messages left for finished,
+                -- leased or unknown-version instances are filtered out before the limit, so they never crowd it.
+                SELECT m.instance_id
+                  FROM dt.inbox m
+                  JOIN dt.instances i ON i.instance_id = m.instance_id
+                 WHERE m.visible_at <= now()
                    AND i.status IN (0, 1)
                    AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
                    AND i.name || '@' || i.version = ANY($4)
+                 ORDER BY m.visible_at
+                 LIMIT $3 * 8),
+                 ready AS (
+                SELECT i.instance_id
+                  FROM dt.instances i
+                 WHERE i.instance_id IN (SELECT instance_id FROM candidates)
+                   AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
                  LIMIT $3
                  FOR UPDATE SKIP LOCKED)
             UPDATE dt.instances i

@@ -101,6 +101,13 @@ public sealed partial class ActivityRunner(
             return;
         }
 
+        if (cancellation.IsCancellationRequested && startToClose?.IsCancellationRequested != true)
+        {
+            // Cancelled because the instance ended or the lease moved: record nothing retryable (a lost lease refuses the write).
+            await FinishAsync(task, null, EventKind.TaskFailed, DurableJson.Serialize(failure));
+            return;
+        }
+
         await HandleFailureAsync(task, failure, finishLocally);
     }
 

@@ -85,9 +85,9 @@ internal sealed class PollingLoop<T>(
             // Let running items finish (their own leases bound them); after a lease they would be redone elsewhere anyway.
             await Task.WhenAll(running).WaitAsync(options.Lease, time, CancellationToken.None);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            // stop waiting
+            // stop waiting (items log their own failures)
         }
     }
 

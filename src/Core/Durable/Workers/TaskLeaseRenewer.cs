@@ -36,7 +36,14 @@ public sealed partial class TaskLeaseRenewer(TaskHubStore store, DurableOptions 
                 {
                     if (_running.TryGetValue(id, out var cancellation))
                     {
-                        await cancellation.CancelAsync();
+                        try
+                        {
+                            await cancellation.CancelAsync();
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            // the attempt finished meanwhile
+                        }
                     }
                 }
             }

@@ -45,7 +45,7 @@ internal sealed partial class TurnProcessor(
             return false;
         }
 
-        var result = new HistoryEvent(kind, task.TaskId, null, payload, time.GetUtcNow().UtcDateTime);
+        var result = new HistoryEvent(kind, task.TaskId, null, payload, Now());
         try
         {
             await RunTurnAsync(item, CancellationToken.None, messages, result, task);
@@ -62,10 +62,12 @@ internal sealed partial class TurnProcessor(
     private async Task RunTurnAsync(
         InstanceWorkItem item, CancellationToken cancellationToken, IReadOnlyList<InboxMessage>? read = null, HistoryEvent? localResult = null, TaskWorkItem? localTask = null)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = Now();
         var messages = read ?? await store.ReadInboxAsync(item.InstanceId, MaxMessagesPerTurn, cancellationToken);
+        var stale = messages.Where(m => m.ExecutionId is not null && m.ExecutionId != item.ExecutionId).Select(m => m.Id).ToList();
+        var live = messages.Where(m => m.ExecutionId is null || m.ExecutionId == item.ExecutionId).ToList();
         var consumed = messages.Select(m => m.Id).ToList();
-        var current = messages.Where(m => m.ExecutionId is null || m.ExecutionId == item.ExecutionId).Select(m => m.Event).ToList();
+        var current = live.Select(m => m.Event).ToList();
         if (localResult is not null)
         {
             current.Add(localResult with { Timestamp = now });
@@ -73,7 +75,7 @@ internal sealed partial class TurnProcessor(
 
         if (item.DispatchCount > options.MaxDispatchCount)
         {
-            await FailAsync(item, new TaskFailureDetails("PoisonMessage", $"Instance was leased {item.DispatchCount - 1} times without a turn completing.", null), now, cancellationToken);
+            await FailAsync(item, new TaskFailureDetails("PoisonMessage", $"Instance was leased {item.DispatchCount - 1} times without a turn completing.", null), now, localTask, cancellationToken);
             return;
         }
 
@@ -81,7 +83,7 @@ internal sealed partial class TurnProcessor(
         if (current.FirstOrDefault(e => e.Kind == EventKind.ExecutionTerminated) is { } terminate)
         {
             var turn = new TurnResult([new HistoryEvent(EventKind.OrchestratorStarted, -1, null, null, now), terminate with { Timestamp = now }], [], new TerminatedOutcome(terminate.Payload), null, false);
-            await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, turn, cancellationToken);
+            await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, turn, cancellationToken, localTask);
             cache.TryTake(item.InstanceId, item.ExecutionId, -1);
             wakeUps.OrchestrationWork(); // a parent may be waiting
             return;
@@ -89,7 +91,7 @@ internal sealed partial class TurnProcessor(
 
         if (registry.FindOrchestrator(item.Name, item.Version) is not { } registration)
         {
-            await FailAsync(item, new TaskFailureDetails("OrchestratorNotFound", $"No orchestrator '{item.Name}' version '{item.Version}' is registered.", null), now, cancellationToken);
+            await FailAsync(item, new TaskFailureDetails("OrchestratorNotFound", $"No orchestrator '{item.Name}' version '{item.Version}' is registered.", null), now, localTask, cancellationToken);
             return;
         }
 
@@ -103,12 +105,18 @@ internal sealed partial class TurnProcessor(
             }
             catch (NonDeterministicOrchestrationException ex)
             {
-                await FailAsync(item, TaskFailureDetails.From(ex), now, cancellationToken);
+                await FailAsync(item, TaskFailureDetails.From(ex), now, localTask, cancellationToken);
                 return;
             }
         }
 
         var result = execution.RunTurn(current, now);
+        if (result.Outcome is ContinuedAsNewOutcome && result.AppliedMessages < live.Count)
+        {
+            // Messages after the one that ended this execution stay in the inbox for the next one.
+            consumed = [.. stale, .. live.Take(result.AppliedMessages).Select(m => m.Id)];
+        }
+
         var local = await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, result, cancellationToken, localTask);
         if (result.Outcome is null)
         {
@@ -138,15 +146,22 @@ internal sealed partial class TurnProcessor(
         }
     }
 
-    private async Task FailAsync(InstanceWorkItem item, TaskFailureDetails failure, DateTime now, CancellationToken cancellationToken)
+    private async Task FailAsync(InstanceWorkItem item, TaskFailureDetails failure, DateTime now, TaskWorkItem? localTask, CancellationToken cancellationToken)
     {
         LogInstanceFailed(_logger, item.InstanceId, failure.ErrorType, failure.ErrorMessage);
-        await store.FailInstanceAsync(item, identity.Owner, failure, now, cancellationToken);
+        await store.FailInstanceAsync(item, identity.Owner, failure, now, cancellationToken, localTask);
         cache.TryTake(item.InstanceId, item.ExecutionId, -1);
         if (item.ParentInstanceId is not null)
         {
             wakeUps.OrchestrationWork();
         }
+    }
+
+    /// <summary>The turn's time, at the microsecond precision PostgreSQL stores, so a replay sees exactly what the live turn saw (NewGuid hashes it).</summary>
+    private DateTime Now()
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Ticks - (now.Ticks % 10), DateTimeKind.Utc);
     }
 
     [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "Lease on instance {InstanceId} was lost mid-turn; another worker continues it")]

@@ -9,12 +9,14 @@ namespace AgentCrm.Core.Durable.Workers;
 
 /// <summary>LISTENs on dt_wake over a direct session (PgBouncer cannot hold one) and reconnects with back-off.</summary>
 public sealed partial class WakeUpListener(
-    PostgresDataSources dataSources, DurableWakeUps wakeUps, IOptions<BackgroundOptions> background, TimeProvider time, ILogger<WakeUpListener> logger)
+    PostgresDataSources dataSources, DurableWakeUps wakeUps, DurableRegistry registry, IOptions<BackgroundOptions> background, TimeProvider time,
+    ILogger<WakeUpListener> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!background.Value.Enabled)
+        // No workers here (slot switched off, or nothing registered): no session to hold open.
+        if (!background.Value.Enabled || (registry.OrchestratorKeys.Count == 0 && !registry.HasActivities))
         {
             return;
         }
