@@ -69,15 +69,15 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
         await using var leaseBatch = LeaseBatch();
         var command = new NpgsqlBatchCommand("""
             WITH candidates AS (
-                -- Oldest visible messages of instances this worker could take now; messages left for finished,
-                -- leased or unknown-version instances are filtered out before the limit, so they never crowd it.
+                -- Walk the inbox in due order (its index), keeping messages of instances this worker could take
+                -- now; those left for finished, leased or unknown-version instances are skipped before the limit.
                 SELECT m.instance_id
                   FROM dt.inbox m
-                  JOIN dt.instances i ON i.instance_id = m.instance_id
                  WHERE m.visible_at <= now()
-                   AND i.status IN (0, 1)
-                   AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
-                   AND i.name || '@' || i.version = ANY($4)
+                   AND EXISTS (SELECT 1 FROM dt.instances i
+                                WHERE i.instance_id = m.instance_id AND i.status IN (0, 1)
+                                  AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
+                                  AND i.name || '@' || i.version = ANY($4))
                  ORDER BY m.visible_at
                  LIMIT $3 * 8),
                  ready AS (
