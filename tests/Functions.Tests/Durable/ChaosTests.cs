@@ -58,6 +58,9 @@ public class ChaosTests(ITestOutputHelper output)
             output.WriteLine($"{kills} kills; failover seconds: {string.Join(", ", failoverSeconds.Select(s => s.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}");
 
             Assert.True(kills >= 2, "the run ended before the chaos could start; make it longer");
+            var notCompleted = await db.ScalarAsync<string>(
+                "SELECT string_agg(instance_id || ' ' || status || ' ' || coalesce(failure::text, ''), E'\n') FROM (SELECT * FROM dt.instances WHERE status <> 2 LIMIT 5) x");
+            Assert.True(notCompleted is null, "instances that did not complete:\n" + notCompleted);
             Assert.Equal(Instances, await CountAsync(db, "status = 2"));
             Assert.Equal(0L, await db.ScalarAsync<long>(
                 "SELECT count(*) FROM dt.instances i JOIN dt.payloads p ON p.instance_id = i.instance_id AND p.id = i.output_id " +
