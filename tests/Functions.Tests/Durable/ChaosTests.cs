@@ -60,7 +60,10 @@ public class ChaosTests(ITestOutputHelper output)
             Assert.True(kills >= 2, "the run ended before the chaos could start; make it longer");
             var notCompleted = await db.ScalarAsync<string>(
                 "SELECT string_agg(instance_id || ' ' || status || ' ' || coalesce(failure::text, ''), E'\n') FROM (SELECT * FROM dt.instances WHERE status <> 2 LIMIT 5) x");
-            Assert.True(notCompleted is null, "instances that did not complete:\n" + notCompleted);
+            var firstHistory = notCompleted is null ? null : await db.ScalarAsync<string>(
+                "SELECT string_agg(seq || ':' || kind || ':' || task_id || '@' || to_char(ts, 'MI:SS.US'), ' ' ORDER BY seq) FROM dt.history " +
+                "WHERE instance_id = (SELECT instance_id FROM dt.instances WHERE status <> 2 ORDER BY instance_id LIMIT 1)");
+            Assert.True(notCompleted is null, "instances that did not complete:\n" + notCompleted + "\nhistory (seq:kind:task@time) of the first: " + firstHistory);
             Assert.Equal(Instances, await CountAsync(db, "status = 2"));
             Assert.Equal(0L, await db.ScalarAsync<long>(
                 "SELECT count(*) FROM dt.instances i JOIN dt.payloads p ON p.instance_id = i.instance_id AND p.id = i.output_id " +
