@@ -109,12 +109,13 @@ CREATE TABLE dt.dead_letters (
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 
--- Raises DTL01 unless the caller still holds the instance's lease at this epoch: every turn's first statement.
+-- Raises DTL01 unless the caller still holds the instance's lease at this epoch and the instance has not
+-- finished: every turn's first statement, so nothing is ever written to a finished instance.
 CREATE FUNCTION dt.assert_instance_lease(p_instance text, p_owner text, p_epoch bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM dt.instances
-     WHERE instance_id = p_instance AND lease_owner = p_owner AND lease_epoch = p_epoch
+     WHERE instance_id = p_instance AND lease_owner = p_owner AND lease_epoch = p_epoch AND status IN (0, 1, 5)
      FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'lease on instance % lost (owner %, epoch %)', p_instance, p_owner, p_epoch USING ERRCODE = 'DTL01';

@@ -75,6 +75,29 @@ public class ReplayAcrossWorkersTests
     }
 
     [Fact]
+    public async Task Nothing_is_ever_written_to_a_finished_instance_even_by_a_lease_holder()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        await using var app = await StartWorker(db, "StepA");
+        var client = app.Services.GetRequiredService<DurableClient>();
+        var id = await client.StartAsync("Drift");
+        await Eventually.TrueAsync(async () => (await client.GetHistoryAsync(id)).Any(e => e.Kind == EventKind.TaskCompleted));
+        await client.RaiseEventAsync(id, "go");
+        var done = await client.WaitForCompletionAsync(id, Patience);
+        // A worker that leased it in the instant its final turn committed (the race the chaos test found).
+        await db.ScalarAsync<int>($"UPDATE dt.instances SET lease_owner = 'late-worker', lease_epoch = lease_epoch + 1, lease_expires_at = now() + interval '1 minute' WHERE instance_id = '{id}'");
+        var late = new InstanceWorkItem(id, done.ExecutionId, "Drift", "", OrchestrationStatus.Completed,
+            await db.ScalarAsync<long>($"SELECT lease_epoch FROM dt.instances WHERE instance_id = '{id}'"), done.HistoryEvents, 1, null, null, null);
+        var store = new TaskHubStore(db.DataSources());
+
+        await Assert.ThrowsAsync<LeaseLostException>(() => store.FailInstanceAsync(late, "late-worker",
+            new TaskFailureDetails("Late", "must not land", null), DateTime.UtcNow, CancellationToken.None));
+
+        Assert.Equal(OrchestrationStatus.Completed, (await client.GetAsync(id))!.Status);
+        Assert.Empty(await store.LockInstancesAsync("another", TimeSpan.FromSeconds(5), 10, ["Drift@"], CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Work_held_by_a_dead_worker_moves_on_after_its_lease_and_its_late_writes_are_refused()
     {
         await using var db = await TestDatabase.CreateAsync(migrate: true);

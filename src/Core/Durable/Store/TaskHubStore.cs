@@ -81,9 +81,12 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
                  ORDER BY m.visible_at
                  LIMIT $3 * 8),
                  ready AS (
+                -- Re-checked here because FOR UPDATE re-evaluates these conditions on the newest row version: an
+                -- instance whose final turn committed while we waited must not be leased again.
                 SELECT i.instance_id
                   FROM dt.instances i
                  WHERE i.instance_id IN (SELECT instance_id FROM candidates)
+                   AND i.status IN (0, 1)
                    AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
                  LIMIT $3
                  FOR UPDATE SKIP LOCKED)
