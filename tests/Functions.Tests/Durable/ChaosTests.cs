@@ -73,8 +73,8 @@ public class ChaosTests(ITestOutputHelper output)
             Assert.Equal(0L, await db.ScalarAsync<long>(
                 "SELECT count(*) FROM (SELECT 1 FROM dt.history GROUP BY instance_id, execution_id, seq HAVING count(*) > 1) d"));
             Assert.Equal(Instances * 5L, await db.ScalarAsync<long>("SELECT count(*) FROM dt.history WHERE kind = 4"));
-            // Under this load (one worker booting, the other saturated) failover includes queueing; its bound is tested below, unloaded.
-            Assert.All(failoverSeconds, s => Assert.True(s <= LeaseSeconds * 3, $"work of a killed worker waited {s:0.0} s (lease {LeaseSeconds} s)"));
+            // Under this load (one worker booting, the other saturated) a takeover includes queueing; the lease bound itself is tested unloaded below.
+            Assert.All(failoverSeconds, s => Assert.True(s <= LeaseSeconds * 4, $"work of a killed worker waited {s:0.0} s (lease {LeaseSeconds} s)"));
         }
         finally
         {
@@ -125,11 +125,12 @@ public class ChaosTests(ITestOutputHelper output)
         ["urls"] = $"http://127.0.0.1:{AppProcess.FreePort()}",
     }, dll: AppProcess.DurableHostDll);
 
-    /// <summary>Seconds until nothing is still leased to the killed worker (taken over, or finished by others).</summary>
+    /// <summary>Seconds until nothing is still leased to the killed worker (taken over, or finished by others); gives up after a minute.</summary>
     private static async Task<double> FailoverAsync(TestDatabase db, string owner, long killedAt)
     {
         var pattern = owner.Replace("'", "''", StringComparison.Ordinal) + "%";
-        while (await db.ScalarAsync<long>($"SELECT (SELECT count(*) FROM dt.tasks WHERE lease_owner LIKE '{pattern}') + (SELECT count(*) FROM dt.instances WHERE lease_owner LIKE '{pattern}' AND status IN (0, 1))") > 0)
+        while (Stopwatch.GetElapsedTime(killedAt) < TimeSpan.FromMinutes(1)
+            && await db.ScalarAsync<long>($"SELECT (SELECT count(*) FROM dt.tasks WHERE lease_owner LIKE '{pattern}') + (SELECT count(*) FROM dt.instances WHERE lease_owner LIKE '{pattern}' AND status IN (0, 1))") > 0)
         {
             await Task.Delay(100);
         }

@@ -50,7 +50,8 @@ public sealed partial class TaskHubStore
     /// <summary>
     /// Ends a task: its result (TaskCompleted), its final failure (TaskFailed) or a failed attempt for the
     /// orchestrator to judge (TaskAttemptFailed, which parks the row) goes to the instance's inbox, if the
-    /// execution that scheduled it is still running.
+    /// execution that scheduled it is still running. The message is due from when the work was scheduled,
+    /// so results are taken up in scheduling order and a re-run after a crash does not queue behind newer work.
     /// </summary>
     public async Task CompleteTaskAsync(TaskWorkItem task, string owner, EventKind kind, string? payload, CancellationToken cancellationToken)
     {
@@ -60,9 +61,10 @@ public sealed partial class TaskHubStore
         batch.BatchCommands.Add(Command("""
             WITH live AS (SELECT 1 FROM dt.instances WHERE instance_id = $1 AND execution_id = $2 AND status IN (0, 1, 5)),
                  p AS (INSERT INTO dt.payloads (instance_id, id, data) SELECT $1, $5, $6 FROM live WHERE $6::text IS NOT NULL)
-            INSERT INTO dt.inbox (instance_id, execution_id, kind, task_id, name, payload_id)
-            SELECT $1, $2, $3, $4, $7, $5 FROM live
-            """, task.InstanceId, task.ExecutionId, (short)kind, task.TaskId, (object?)payloadId ?? DBNull.Value, (object?)payload ?? DBNull.Value, task.Name));
+            INSERT INTO dt.inbox (instance_id, execution_id, kind, task_id, name, payload_id, visible_at)
+            SELECT $1, $2, $3, $4, $7, $5, least($8, now()) FROM live
+            """, task.InstanceId, task.ExecutionId, (short)kind, task.TaskId, (object?)payloadId ?? DBNull.Value, (object?)payload ?? DBNull.Value, task.Name,
+            DateTime.SpecifyKind(task.FirstScheduledAt, DateTimeKind.Utc)));
         batch.BatchCommands.Add(kind == EventKind.TaskAttemptFailed
             ? Command("UPDATE dt.tasks SET visible_at = 'infinity', dequeue_count = 0, lease_owner = NULL, lease_expires_at = NULL, last_error = $2::jsonb WHERE id = $1", task.Id, (object?)payload ?? DBNull.Value)
             : Command("DELETE FROM dt.tasks WHERE id = $1", task.Id));
