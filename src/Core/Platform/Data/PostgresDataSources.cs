@@ -15,7 +15,7 @@ public sealed class PostgresDataSources : IAsyncDisposable
         Pooled = Build(options.Pooled, options, loggerFactory, "agentcrm", builder =>
         {
             builder.NoResetOnClose = true;
-            builder.MaxAutoPrepare = 0;
+            builder.MaxAutoPrepare = options.MaxAutoPrepare;
             builder.MaxPoolSize = options.MaxPoolSize;
         });
         Direct = Build(options.Direct, options, loggerFactory, "agentcrm-direct", builder =>

@@ -7,7 +7,7 @@ namespace AgentCrm.Core.Platform.Data;
 /// Where PostgreSQL is. <see cref="Pooled"/> serves request work (PgBouncer, port 6432, in Azure);
 /// <see cref="Direct"/> (port 5432) serves migrations and LISTEN, which need a real session.
 /// </summary>
-public sealed record PostgresOptions(string Pooled, string Direct, int MaxPoolSize, int CommandTimeoutSeconds)
+public sealed record PostgresOptions(string Pooled, string Direct, int MaxPoolSize, int CommandTimeoutSeconds, int MaxAutoPrepare = 0)
 {
     internal const string Example = "Host=127.0.0.1;Port=6432;Database=agentcrm;Username=agentcrm;Password=<secret>";
 
@@ -19,7 +19,9 @@ public sealed record PostgresOptions(string Pooled, string Direct, int MaxPoolSi
             pooled ?? string.Empty,
             direct ?? string.Empty,
             settings.WholeNumber("Postgres:MaxPoolSize", 50, 1, 1000),
-            settings.WholeNumber("Postgres:CommandTimeoutSeconds", 30, 1, 3600));
+            settings.WholeNumber("Postgres:CommandTimeoutSeconds", 30, 1, 3600),
+            // 0 unless PgBouncer tracks prepared statements (pgbouncer.max_prepared_statements > 0, PgBouncer 1.21+).
+            settings.WholeNumber("Postgres:MaxAutoPrepare", 0, 0, 1000));
     }
 
     /// <summary>Accepts a keyword connection string or a postgres:// URL; reports anything Npgsql would reject.</summary>
