@@ -171,26 +171,26 @@ public sealed partial class TaskHubStore
 
     private static void AddOutcome(TurnBatch batch, InstanceWorkItem item, TurnResult turn, List<HistoryEvent> history, long bytes)
     {
-        var customStatus = turn.CustomStatusChanged ? (object?)turn.CustomStatus ?? DBNull.Value : null;
         switch (turn.Outcome)
         {
             case null:
-                batch.Add($"""
+                batch.Add("""
                     UPDATE dt.instances SET status = 1, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL, dispatch_count = 0,
-                           history_events = history_events + $2, history_bytes = history_bytes + $3{(customStatus is null ? "" : ", custom_status = $4")}
+                           history_events = history_events + $2, history_bytes = history_bytes + $3,
+                           custom_status = CASE WHEN $4 THEN $5 ELSE custom_status END
                      WHERE instance_id = $1
-                    """, [item.InstanceId, history.Count, bytes, .. customStatus is null ? System.Array.Empty<object>() : [customStatus]]);
+                    """, item.InstanceId, history.Count, bytes, turn.CustomStatusChanged, turn.CustomStatus);
                 break;
             case ContinuedAsNewOutcome next:
                 AddContinueAsNew(batch, item, next, turn);
                 break;
             default:
-                AddTerminal(batch, item, turn, history, bytes, customStatus);
+                AddTerminal(batch, item, turn, history, bytes);
                 break;
         }
     }
 
-    private static void AddTerminal(TurnBatch batch, InstanceWorkItem item, TurnResult turn, List<HistoryEvent> history, long bytes, object? customStatus)
+    private static void AddTerminal(TurnBatch batch, InstanceWorkItem item, TurnResult turn, List<HistoryEvent> history, long bytes)
     {
         var (status, failure) = turn.Outcome switch
         {
@@ -199,12 +199,12 @@ public sealed partial class TaskHubStore
             _ => (OrchestrationStatus.Terminated, null),
         };
         var outputId = status == OrchestrationStatus.Failed ? null : history[^1].PayloadId;
-        batch.Add($"""
+        batch.Add("""
             UPDATE dt.instances SET status = $2, output_id = $3, failure = $4::jsonb, completed_at = now(), updated_at = now(), lease_owner = NULL,
-                   lease_expires_at = NULL, dispatch_count = 0, history_events = history_events + $5, history_bytes = history_bytes + $6{(customStatus is null ? "" : ", custom_status = $7")}
+                   lease_expires_at = NULL, dispatch_count = 0, history_events = history_events + $5, history_bytes = history_bytes + $6,
+                   custom_status = CASE WHEN $7 THEN $8 ELSE custom_status END
              WHERE instance_id = $1
-            """, [item.InstanceId, (short)status, (object?)outputId ?? DBNull.Value, (object?)failure ?? DBNull.Value, history.Count, bytes,
-            .. customStatus is null ? System.Array.Empty<object>() : [customStatus]]);
+            """, item.InstanceId, (short)status, outputId, failure, history.Count, bytes, turn.CustomStatusChanged, turn.CustomStatus);
 
         // Nothing more will be consumed: drop pending messages, drop queued attempts, cancel running ones.
         batch.Add("DELETE FROM dt.inbox WHERE instance_id = $1", item.InstanceId);
@@ -242,11 +242,11 @@ public sealed partial class TaskHubStore
         batch.Add("DELETE FROM dt.history WHERE instance_id = $1 AND execution_id = $2", item.InstanceId, item.ExecutionId);
         batch.Add("DELETE FROM dt.tasks WHERE instance_id = $1 AND execution_id = $2", item.InstanceId, item.ExecutionId);
         batch.Add("DELETE FROM dt.inbox WHERE instance_id = $1 AND execution_id = $2", item.InstanceId, item.ExecutionId);
-        batch.Add($"""
+        batch.Add("""
             UPDATE dt.instances SET execution_id = $2, input_id = $3, status = 1, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-                   dispatch_count = 0, history_events = 0, history_bytes = 0{(turn.CustomStatusChanged ? ", custom_status = $4" : "")}
+                   dispatch_count = 0, history_events = 0, history_bytes = 0, custom_status = CASE WHEN $4 THEN $5 ELSE custom_status END
              WHERE instance_id = $1
-            """, [item.InstanceId, executionId, (object?)inputId ?? DBNull.Value, .. turn.CustomStatusChanged ? [(object?)turn.CustomStatus ?? DBNull.Value] : System.Array.Empty<object>()]);
+            """, item.InstanceId, executionId, inputId, turn.CustomStatusChanged, turn.CustomStatus);
 
         var starts = new List<(short Kind, string? Name, Guid? PayloadId, string? Payload)> { ((short)EventKind.ExecutionStarted, null, inputId, next.Input) };
         starts.AddRange(next.CarriedEvents.Select(e => ((short)EventKind.EventRaised, e.Name, e.Payload is null ? (Guid?)null : Guid.CreateVersion7(), e.Payload)));

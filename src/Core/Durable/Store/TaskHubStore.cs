@@ -23,12 +23,14 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var executionId = Guid.CreateVersion7();
+        Guid? payloadId = request.Input is null ? null : Guid.CreateVersion7();
         var inserted = await ScalarAsync<int?>(connection, transaction, """
-            INSERT INTO dt.instances (instance_id, execution_id, name, version, status, scope)
-            VALUES ($1, $2, $3, $4, 0, $5)
+            INSERT INTO dt.instances (instance_id, execution_id, name, version, status, scope, input_id)
+            VALUES ($1, $2, $3, $4, 0, $5, $6)
             ON CONFLICT (instance_id) DO NOTHING
             RETURNING 1
-            """, cancellationToken, request.InstanceId, executionId, request.Name, request.Version, (object?)request.Scope ?? DBNull.Value);
+            """, cancellationToken, request.InstanceId, executionId, request.Name, request.Version, (object?)request.Scope ?? DBNull.Value,
+            (object?)payloadId ?? DBNull.Value);
         if (inserted is null)
         {
             var status = (OrchestrationStatus)(await ScalarAsync<short?>(connection, transaction,
@@ -38,22 +40,21 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
                 throw new OrchestrationAlreadyExistsException($"Instance '{request.InstanceId}' already exists and is {status}.");
             }
 
-            await PurgeRowsAsync(connection, transaction, request.InstanceId, keepInstanceRow: true, cancellationToken);
+            await PurgeRowsAsync(connection, transaction, request.InstanceId, cancellationToken);
             await ExecuteAsync(connection, transaction, """
-                UPDATE dt.instances SET execution_id = $2, name = $3, version = $4, status = 0, scope = $5, input_id = NULL, output_id = NULL,
+                UPDATE dt.instances SET execution_id = $2, name = $3, version = $4, status = 0, scope = $5, input_id = $6, output_id = NULL,
                        custom_status = NULL, failure = NULL, created_at = now(), updated_at = now(), completed_at = NULL, lease_owner = NULL,
                        parent_instance_id = NULL, parent_execution_id = NULL, parent_task_id = NULL,
                        lease_expires_at = NULL, dispatch_count = 0, history_events = 0, history_bytes = 0
                  WHERE instance_id = $1
-                """, cancellationToken, request.InstanceId, executionId, request.Name, request.Version, (object?)request.Scope ?? DBNull.Value);
+                """, cancellationToken, request.InstanceId, executionId, request.Name, request.Version, (object?)request.Scope ?? DBNull.Value,
+                (object?)payloadId ?? DBNull.Value);
         }
 
-        Guid? payloadId = request.Input is null ? null : Guid.CreateVersion7();
         if (payloadId is not null)
         {
             await ExecuteAsync(connection, transaction, "INSERT INTO dt.payloads (instance_id, id, data) VALUES ($1, $2, $3)",
                 cancellationToken, request.InstanceId, payloadId, request.Input!);
-            await ExecuteAsync(connection, transaction, "UPDATE dt.instances SET input_id = $2 WHERE instance_id = $1", cancellationToken, request.InstanceId, payloadId);
         }
 
         await ExecuteAsync(connection, transaction, """
@@ -225,16 +226,13 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime due ? due : null;
     }
 
-    private static async Task PurgeRowsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, bool keepInstanceRow, CancellationToken cancellationToken)
+    /// <summary>Everything of an instance except its row (which a reused id then overwrites).</summary>
+    private static async Task PurgeRowsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, transaction, "DELETE FROM dt.inbox WHERE instance_id = $1", cancellationToken, instanceId);
         await ExecuteAsync(connection, transaction, "DELETE FROM dt.history WHERE instance_id = $1", cancellationToken, instanceId);
         await ExecuteAsync(connection, transaction, "DELETE FROM dt.tasks WHERE instance_id = $1", cancellationToken, instanceId);
         await ExecuteAsync(connection, transaction, "DELETE FROM dt.payloads WHERE instance_id = $1", cancellationToken, instanceId);
-        if (!keepInstanceRow)
-        {
-            await ExecuteAsync(connection, transaction, "DELETE FROM dt.instances WHERE instance_id = $1", cancellationToken, instanceId);
-        }
     }
 
     private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] values)

@@ -23,6 +23,9 @@ internal sealed class ExecutionCache(DurableOptions options)
         return entry.Execution.ExecutionId == executionId && entry.Execution.HistorySize.Events == historyEvents ? entry.Execution : null;
     }
 
+    /// <summary>Forgets an instance whose execution ended or moved (terminated, failed without running).</summary>
+    public void Evict(string instanceId) => _entries.TryRemove(instanceId, out _);
+
     public void Put(OrchestrationExecution execution)
     {
         if (options.MaxCachedInstances == 0)

@@ -84,7 +84,7 @@ internal sealed partial class TurnProcessor(
         {
             var turn = new TurnResult([new HistoryEvent(EventKind.OrchestratorStarted, -1, null, null, now), terminate with { Timestamp = now }], [], new TerminatedOutcome(terminate.Payload), null, false);
             await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, turn, cancellationToken, localTask);
-            cache.TryTake(item.InstanceId, item.ExecutionId, -1);
+            cache.Evict(item.InstanceId);
             wakeUps.OrchestrationWork(); // a parent may be waiting
             return;
         }
@@ -150,7 +150,7 @@ internal sealed partial class TurnProcessor(
     {
         LogInstanceFailed(_logger, item.InstanceId, failure.ErrorType, failure.ErrorMessage);
         await store.FailInstanceAsync(item, identity.Owner, failure, now, cancellationToken, localTask);
-        cache.TryTake(item.InstanceId, item.ExecutionId, -1);
+        cache.Evict(item.InstanceId);
         if (item.ParentInstanceId is not null)
         {
             wakeUps.OrchestrationWork();
