@@ -21,7 +21,7 @@ public sealed class MigrateVerb : CliVerb
 
         Applies the migrations this build carries that the database lacks, in order, under one advisory
         lock (concurrent runs wait their turn). Refuses to run if an applied migration file was edited.
-        Connects with Postgres__Direct (falls back to Postgres__Pooled).
+        Connects as the schema owner: Postgres__Owner (falls back to Postgres__Direct, then Postgres__Pooled).
 
           --status   Report only: applied, pending and edited migrations. Exit 0 when current, 3 otherwise.
 
@@ -52,7 +52,7 @@ public sealed class MigrateVerb : CliVerb
         var runner = new MigrationRunner(dataSources, MigrationCatalog.Embedded, NullLogger<MigrationRunner>.Instance);
         if (statusOnly)
         {
-            var state = await runner.InspectAsync(dataSources.Direct, cancellationToken);
+            var state = await runner.InspectAsync(dataSources.Owner, cancellationToken);
             await output.WriteLineAsync($"Database version {state.DatabaseVersion}; this build expects {state.ExpectedVersion}.");
             await output.WriteLineAsync($"Pending: {(state.Pending.Count == 0 ? "none" : string.Join(", ", state.Pending))}");
             await output.WriteLineAsync($"Edited after applying: {(state.Edited.Count == 0 ? "none" : string.Join(", ", state.Edited))}");

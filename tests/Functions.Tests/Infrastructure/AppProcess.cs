@@ -53,6 +53,12 @@ public sealed partial class AppProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
+        // The test says which database the process uses; none is inherited from the shell scripts/test ran in.
+        foreach (var inherited in info.Environment.Keys.Where(k => k.StartsWith("Postgres__", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(inherited);
+        }
+
         foreach (var (key, value) in environment)
         {
             if (value is null)

@@ -29,8 +29,9 @@ public sealed class TestApp : IAsyncDisposable
         var values = new Dictionary<string, string?>
         {
             ["urls"] = "http://127.0.0.1:0",
-            ["Postgres:Pooled"] = database?.ConnectionString ?? "Host=127.0.0.1;Port=1;Database=none;Username=none;Password=none",
+            ["Postgres:Pooled"] = database?.AppConnectionString ?? "Host=127.0.0.1;Port=1;Database=none;Username=none;Password=none",
             ["Postgres:Direct"] = null,
+            ["Postgres:Owner"] = database?.ConnectionString,
             ["Http:ShutdownDrainSeconds"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Diagnostics:TestEndpoints"] = "true",

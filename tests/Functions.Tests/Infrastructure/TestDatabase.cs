@@ -5,15 +5,17 @@ using Npgsql;
 namespace AgentCrm.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// A fresh database on the real PostgreSQL server that scripts/test starts (its connection string comes
-/// in Postgres__Pooled), dropped afterwards. Each test class gets its own, so tests never share state.
+/// A fresh database on the real PostgreSQL server that scripts/test starts, dropped afterwards. Each test
+/// gets its own, so tests never share state. <see cref="ConnectionString"/> is the schema owner's login
+/// (Postgres__Owner), <see cref="AppConnectionString"/> the app's (Postgres__Pooled), which owns no table.
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private TestDatabase(string name, string connectionString, string adminConnectionString)
+    private TestDatabase(string name, string connectionString, string appConnectionString, string adminConnectionString)
     {
         Name = name;
         ConnectionString = connectionString;
+        AppConnectionString = appConnectionString;
         _adminConnectionString = adminConnectionString;
     }
 
@@ -23,12 +25,17 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>The app's login on this database: a member of agentcrm_app, bound by row-level security.</summary>
+    public string AppConnectionString { get; }
+
     public string Password => new NpgsqlConnectionStringBuilder(ConnectionString).Password ?? string.Empty;
 
-    public static string ServerConnectionString =>
-        Environment.GetEnvironmentVariable("Postgres__Pooled") is { Length: > 0 } value
+    public static string ServerConnectionString => Variable("Postgres__Owner");
+
+    private static string Variable(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
-            : throw new InvalidOperationException("Postgres__Pooled is not set: run the tests with scripts/test, which starts PostgreSQL and exports it.");
+            : throw new InvalidOperationException($"{name} is not set: run the tests with scripts/test, which starts PostgreSQL and exports it.");
 
     public static async Task<TestDatabase> CreateAsync(bool migrate = false)
     {
@@ -43,7 +50,8 @@ public sealed class TestDatabase : IAsyncDisposable
         }
 
         var target = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = name, Pooling = true };
-        var database = new TestDatabase(name, target.ConnectionString, admin.ConnectionString);
+        var app = new NpgsqlConnectionStringBuilder(PostgresConnectionString.Parse(Variable("Postgres__Pooled")).ConnectionString) { Database = name, Pooling = true };
+        var database = new TestDatabase(name, target.ConnectionString, app.ConnectionString, admin.ConnectionString);
         if (migrate)
         {
             await using var sources = database.DataSources();
@@ -55,6 +63,10 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public PostgresDataSources DataSources() =>
         new(new PostgresOptions(ConnectionString, ConnectionString, 10, 30), NullLoggerFactory.Instance);
+
+    /// <summary>Data sources as the app has them: its own login for work, the owner's for migrations.</summary>
+    public PostgresDataSources AppDataSources() =>
+        new(new PostgresOptions(AppConnectionString, AppConnectionString, 10, 30, Owner: ConnectionString), NullLoggerFactory.Instance);
 
     public async Task<T?> ScalarAsync<T>(string sql)
     {

@@ -27,7 +27,7 @@ public sealed partial class MigrationRunner(PostgresDataSources dataSources, Mig
 
     public async Task<MigrationReport> MigrateAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSources.Direct.OpenConnectionAsync(cancellationToken);
+        await using var connection = await dataSources.Owner.OpenConnectionAsync(cancellationToken);
         await AcquireLockAsync(connection, cancellationToken);
         try
         {

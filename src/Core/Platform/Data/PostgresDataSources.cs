@@ -23,7 +23,20 @@ public sealed class PostgresDataSources : IAsyncDisposable
             builder.MaxPoolSize = Math.Min(options.MaxPoolSize, 10);
             builder.KeepAlive = 30;
         });
+        _options = options;
+        _loggerFactory = loggerFactory;
     }
+
+    private readonly PostgresOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private NpgsqlDataSource? _owner;
+
+    /// <summary>
+    /// For migrations only, as the schema owner; built on first use and unpooled, since the app needs it
+    /// at most once per start (or never, when the deploy pipeline migrates).
+    /// </summary>
+    public NpgsqlDataSource Owner => LazyInitializer.EnsureInitialized(ref _owner, () =>
+        Build(_options.MigrationConnectionString, _options, _loggerFactory, "agentcrm-migrations", builder => builder.Pooling = false));
 
     /// <summary>For request work: through PgBouncer in Azure.</summary>
     public NpgsqlDataSource Pooled { get; }
@@ -59,5 +72,9 @@ public sealed class PostgresDataSources : IAsyncDisposable
     {
         await Pooled.DisposeAsync();
         await Direct.DisposeAsync();
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync();
+        }
     }
 }
