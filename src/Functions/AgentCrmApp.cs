@@ -1,10 +1,13 @@
 using System.Text.Json.Serialization;
+using AgentCrm.Core.Audit;
 using AgentCrm.Core.Durable;
+using AgentCrm.Core.Identity;
 using AgentCrm.Core.Platform;
 using AgentCrm.Core.Platform.Configuration;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Http;
 using AgentCrm.Core.Platform.Observability;
+using AgentCrm.Functions.Access;
 using AgentCrm.Functions.CustomHandler;
 using AgentCrm.Functions.Endpoints;
 using Microsoft.AspNetCore.Http.Json;
@@ -36,6 +39,8 @@ public static partial class AgentCrmApp
 
         builder.Services.AddPlatform(settings, builder.Environment.EnvironmentName);
         builder.Services.AddDurableEngine(settings.Durable);
+        builder.Services.AddIdentityAndWorkspaces(settings.Auth);
+        builder.Services.AddAudit();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -52,6 +57,7 @@ public static partial class AgentCrmApp
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseRouting();
         app.UseMiddleware<ContentTypeMiddleware>();
+        app.UseMiddleware<AccessMiddleware>();
 
         // The Functions host polls GET / until it answers before it sends any traffic: keep it free of I/O.
         app.MapGet("/", () => Results.Text("AgentCrm custom handler", "text/plain")).ExcludeFromDescription();

@@ -136,7 +136,7 @@ CREATE POLICY tenant ON api_keys
 -- Before the workspace is known, a credential must be found by its secret alone. These two run as the
 -- owner (past RLS) and reveal only the row whose secret the caller holds.
 CREATE FUNCTION app.authenticate_api_key(p_prefix text, p_secret_hash bytea, p_now timestamptz)
-    RETURNS TABLE (workspace_id uuid, key_id uuid, scopes text[])
+    RETURNS TABLE (workspace_id uuid, key_id uuid, scopes text[], tier text)
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     found api_keys%ROWTYPE;
@@ -149,7 +149,7 @@ BEGIN
     IF found.last_used_at IS NULL OR found.last_used_at < p_now - interval '1 minute' THEN
         UPDATE api_keys k SET last_used_at = p_now WHERE k.workspace_id = found.workspace_id AND k.id = found.id;
     END IF;
-    RETURN QUERY SELECT found.workspace_id, found.id, found.scopes;
+    RETURN QUERY SELECT found.workspace_id, found.id, found.scopes, w.tier FROM workspaces w WHERE w.id = found.workspace_id;
 END $$;
 
 CREATE FUNCTION app.find_invitation(p_token_hash bytea)

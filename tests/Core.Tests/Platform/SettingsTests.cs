@@ -19,10 +19,12 @@ public class SettingsTests
             ["Background:Enabled"] = "sometimes",
             ["Observability:OtlpEndpoint"] = "not a url",
             ["Observability:SamplingRatio"] = "2",
+            ["Auth:SigningKey"] = null,
         }));
 
-        Assert.Equal(5, error.Problems.Count);
-        Assert.Contains("5 configuration problems", error.Message, StringComparison.Ordinal);
+        Assert.Equal(6, error.Problems.Count);
+        Assert.Contains("6 configuration problems", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Auth:SigningKey (env Auth__SigningKey): is missing. Example: a random secret of at least 32 bytes", error.Message, StringComparison.Ordinal);
         Assert.Contains("Postgres:Pooled (env Postgres__Pooled): is missing. Example: Host=", error.Message, StringComparison.Ordinal);
         Assert.Contains("Http:MaxRequestBodyBytes (env Http__MaxRequestBodyBytes): must be a whole number from 1024 to 104857600, got \"lots\". Example: 1048576", error.Message, StringComparison.Ordinal);
         Assert.Contains("Background:Enabled (env Background__Enabled): must be true or false, got \"sometimes\"", error.Message, StringComparison.Ordinal);
@@ -91,7 +93,7 @@ public class SettingsTests
     [Fact]
     public void The_readme_documents_every_setting_the_app_reads()
     {
-        var reader = new SettingsReader(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Postgres:Pooled"] = ValidPostgres }).Build());
+        var reader = new SettingsReader(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Postgres:Pooled"] = ValidPostgres, ["Auth:SigningKey"] = "a-test-signing-key-that-is-long-enough-for-hs256" }).Build());
         AppSettings.Load(reader, new Environment("Production"));
         var readme = File.ReadAllText(AgentCrm.Tests.Support.RepoPaths.Path("README.md"));
 
@@ -102,8 +104,22 @@ public class SettingsTests
         Assert.True(undocumented.Count == 0, "README.md lacks: " + string.Join(", ", undocumented));
     }
 
-    private static AppSettings Load(Dictionary<string, string?> values, string environment = "Production") =>
-        AppSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), new Environment(environment));
+    [Fact]
+    public void A_short_signing_key_is_refused_and_not_echoed()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(new() { ["Postgres:Pooled"] = ValidPostgres, ["Auth:SigningKey"] = "too-short-secret" }));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal("Auth:SigningKey", problem.Setting);
+        Assert.Contains("too short (16 bytes; HS256 needs at least 32)", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("too-short-secret", error.Message, StringComparison.Ordinal);
+    }
+
+    private static AppSettings Load(Dictionary<string, string?> values, string environment = "Production")
+    {
+        values.TryAdd("Auth:SigningKey", "a-test-signing-key-that-is-long-enough-for-hs256");
+        return AppSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), new Environment(environment));
+    }
 
     private sealed class Environment(string name) : IHostEnvironment
     {

@@ -59,6 +59,7 @@ public sealed partial class AppProcess : IAsyncDisposable
             info.Environment.Remove(inherited);
         }
 
+        info.Environment["Auth__SigningKey"] = TestSecrets.SigningKey;
         foreach (var (key, value) in environment)
         {
             if (value is null)

@@ -36,6 +36,7 @@ public sealed class TestApp : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Diagnostics:TestEndpoints"] = "true",
             ["Migrations:RunOnStart"] = "false",
+            ["Auth:SigningKey"] = TestSecrets.SigningKey,
         };
         foreach (var (key, value) in settings ?? [])
         {

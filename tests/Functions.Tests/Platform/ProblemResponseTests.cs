@@ -1,3 +1,4 @@
+using AgentCrm.Functions.Access;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -15,8 +16,8 @@ public class ProblemResponseTests : IAsyncLifetime
         map: app =>
         {
             // Endpoints shaped like the API's will be: a typed JSON body, and bare status results.
-            app.MapPost("/api/test/echo", (EchoBody body) => Results.Ok(body));
-            app.MapGet("/api/test/status/{code:int}", (int code) => Results.StatusCode(code));
+            app.MapPost("/api/test/echo", (EchoBody body) => Results.Ok(body)).WithMetadata(AccessRule.Anonymous("POST", "/api/test/echo"));
+            app.MapGet("/api/test/status/{code:int}", (int code) => Results.StatusCode(code)).WithMetadata(AccessRule.Anonymous("GET", "/api/test/status/{code:int}"));
         });
 
     public async Task DisposeAsync() => await _app.DisposeAsync();

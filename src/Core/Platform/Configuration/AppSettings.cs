@@ -3,6 +3,7 @@ using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
 using AgentCrm.Core.Platform.Observability;
+using AgentCrm.Core.Platform.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -18,7 +19,8 @@ public sealed record AppSettings(
     HealthOptions Health,
     ObservabilityOptions Observability,
     DiagnosticsOptions Diagnostics,
-    DurableOptions Durable)
+    DurableOptions Durable,
+    AuthOptions Auth)
 {
     /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
     public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
@@ -36,7 +38,8 @@ public sealed record AppSettings(
             HealthOptions.Read(reader),
             ObservabilityOptions.Read(reader, isProduction),
             DiagnosticsOptions.Read(reader, isProduction),
-            DurableOptions.Read(reader));
+            DurableOptions.Read(reader),
+            AuthOptions.Read(reader));
         reader.ThrowIfProblems();
         return settings;
     }

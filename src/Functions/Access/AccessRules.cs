@@ -1,0 +1,70 @@
+using System.Collections.Frozen;
+using static AgentCrm.Core.Platform.Security.WorkspaceRole;
+using static AgentCrm.Functions.Access.AccessRule;
+
+namespace AgentCrm.Functions.Access;
+
+/// <summary>
+/// The role rules of every public endpoint, in one table. The access middleware enforces it, a test walks
+/// it (every role and key scope against every row), and another test checks that it and the mapped
+/// endpoints name the same routes. Roles rank viewer &lt; member &lt; admin &lt; owner; a key's scope maps
+/// read → viewer, write → member, admin → admin.
+/// </summary>
+public static class AccessRules
+{
+    public static IReadOnlyList<AccessRule> Table { get; } =
+    [
+        Anonymous("GET", "/api/health/live"),
+        Anonymous("GET", "/api/health/ready"),
+        Anonymous("GET", "/api/health"),
+        Anonymous("GET", "/api/openapi/{documentName}.json"),
+
+        Anonymous("POST", "/api/auth/register"),
+        Anonymous("POST", "/api/auth/login"),
+        Anonymous("POST", "/api/auth/refresh"),
+        User("POST", "/api/auth/logout"),
+        User("GET", "/api/me"),
+
+        User("POST", "/api/workspaces"),
+        User("GET", "/api/workspaces"),
+        Workspace("GET", "/api/workspaces/{workspaceId}", Viewer),
+        Workspace("PATCH", "/api/workspaces/{workspaceId}", Admin, highValue: true),
+        Workspace("POST", "/api/workspaces/{workspaceId}/switch", Viewer, apiKeys: false),
+        Workspace("GET", "/api/workspaces/{workspaceId}/members", Viewer),
+        Workspace("PATCH", "/api/workspaces/{workspaceId}/members/{userId}", Admin, apiKeys: false, highValue: true),
+        Workspace("DELETE", "/api/workspaces/{workspaceId}/members/{userId}", Admin, apiKeys: false, highValue: true),
+        Workspace("GET", "/api/workspaces/{workspaceId}/invitations", Admin, apiKeys: false),
+        Workspace("POST", "/api/workspaces/{workspaceId}/invitations", Admin, apiKeys: false, highValue: true),
+        Workspace("DELETE", "/api/workspaces/{workspaceId}/invitations/{invitationId}", Admin, apiKeys: false, highValue: true),
+        User("POST", "/api/invitations/accept"),
+        Workspace("GET", "/api/workspaces/{workspaceId}/api-keys", Admin),
+        Workspace("POST", "/api/workspaces/{workspaceId}/api-keys", Admin, apiKeys: false, highValue: true),
+        Workspace("DELETE", "/api/workspaces/{workspaceId}/api-keys/{keyId}", Admin, highValue: true),
+
+        Workspace("GET", "/api/contacts", Viewer),
+        Workspace("POST", "/api/contacts", Member),
+        Workspace("GET", "/api/contacts/{id}", Viewer),
+        Workspace("PATCH", "/api/contacts/{id}", Member),
+        Workspace("DELETE", "/api/contacts/{id}", Member),
+
+        Workspace("GET", "/api/campaigns", Viewer),
+        Workspace("POST", "/api/campaigns", Member),
+        Workspace("POST", "/api/campaigns/audience-preview", Viewer),
+        Workspace("GET", "/api/campaigns/{id}", Viewer),
+        Workspace("PATCH", "/api/campaigns/{id}", Member),
+        Workspace("DELETE", "/api/campaigns/{id}", Member),
+        Workspace("POST", "/api/campaigns/{id}/transitions", Member),
+        Workspace("GET", "/api/campaigns/{id}/audience", Viewer),
+
+        Workspace("GET", "/api/dashboard", Viewer),
+
+        Workspace("GET", "/api/audit", Admin),
+        Workspace("POST", "/api/audit/verify", Admin, highValue: true),
+    ];
+
+    private static readonly FrozenDictionary<(string Method, string Route), AccessRule> ByRoute =
+        Table.ToFrozenDictionary(r => (r.Method, r.Route));
+
+    public static AccessRule? Find(string method, string? route) =>
+        route is not null && ByRoute.TryGetValue((method == "HEAD" ? "GET" : method, route), out var rule) ? rule : null;
+}
