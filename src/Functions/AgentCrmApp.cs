@@ -62,6 +62,9 @@ public static partial class AgentCrmApp
         // The Functions host polls GET / until it answers before it sends any traffic: keep it free of I/O.
         app.MapGet("/", () => Results.Text("AgentCrm custom handler", "text/plain")).ExcludeFromDescription();
         app.MapHealthEndpoints();
+        app.MapAuthEndpoints();
+        app.MapWorkspaceEndpoints();
+        app.MapMemberEndpoints();
         app.MapHostFunctions();
         if (settings.Diagnostics.TestEndpoints)
         {

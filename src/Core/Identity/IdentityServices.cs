@@ -17,6 +17,12 @@ public static class IdentityServices
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<CallerAuthenticator>();
         services.AddSingleton<WorkspaceMembership>();
+        services.AddSingleton<SessionTokens>();
+        services.AddSingleton<AccountService>();
+        services.AddSingleton<WorkspaceService>();
+        services.AddSingleton<MemberService>();
+        services.AddSingleton<InvitationService>();
+        services.AddSingleton<ApiKeyService>();
         return services;
     }
 }

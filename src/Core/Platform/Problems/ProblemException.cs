@@ -23,6 +23,9 @@ public sealed class ProblemException : Exception
 
     public IReadOnlyDictionary<string, string[]>? Errors { get; }
 
+    /// <summary>Sent as Retry-After (whole seconds, rounded up) when set.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static ProblemException Validation(IReadOnlyDictionary<string, string[]> errors) =>
         new(ProblemTypes.Validation, "See errors for the fields to fix.", errors);
 }

@@ -16,10 +16,12 @@ public static class ProblemTypes
     public static readonly ProblemType NotFound = new("not-found", StatusCodes.Status404NotFound, "Not found");
     public static readonly ProblemType MethodNotAllowed = new("method-not-allowed", StatusCodes.Status405MethodNotAllowed, "Method not allowed");
     public static readonly ProblemType Conflict = new("conflict", StatusCodes.Status409Conflict, "Conflict");
+    public static readonly ProblemType Gone = new("gone", StatusCodes.Status410Gone, "No longer available");
     public static readonly ProblemType PreconditionFailed = new("precondition-failed", StatusCodes.Status412PreconditionFailed, "Precondition failed");
     public static readonly ProblemType PayloadTooLarge = new("payload-too-large", StatusCodes.Status413PayloadTooLarge, "The request body is too large");
     public static readonly ProblemType UnsupportedMediaType = new("unsupported-media-type", StatusCodes.Status415UnsupportedMediaType, "Unsupported media type");
     public static readonly ProblemType Unprocessable = new("unprocessable", StatusCodes.Status422UnprocessableEntity, "The request cannot be processed");
+    public static readonly ProblemType AccountLocked = new("account-locked", StatusCodes.Status429TooManyRequests, "The account is locked");
     public static readonly ProblemType RateLimited = new("rate-limited", StatusCodes.Status429TooManyRequests, "Too many requests");
     public static readonly ProblemType Internal = new("internal", StatusCodes.Status500InternalServerError, "An unexpected error occurred");
     public static readonly ProblemType Unavailable = new("unavailable", StatusCodes.Status503ServiceUnavailable, "The service is unavailable");
@@ -28,7 +30,7 @@ public static class ProblemTypes
     public static IReadOnlyList<ProblemType> All { get; } =
     [
         BadRequest, MalformedJson, Validation, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
-        PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, RateLimited, Internal, Unavailable,
+        Gone, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, AccountLocked, RateLimited, Internal, Unavailable,
         InvocationFailed,
     ];
 
@@ -40,6 +42,7 @@ public static class ProblemTypes
         404 => NotFound,
         405 => MethodNotAllowed,
         409 => Conflict,
+        410 => Gone,
         412 => PreconditionFailed,
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,

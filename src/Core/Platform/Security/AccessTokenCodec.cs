@@ -63,11 +63,14 @@ public sealed class AccessTokenCodec
         return signingInput + "." + Base64Url.EncodeToString(signature);
     }
 
-    /// <summary>True when the header says HS256 with one of this API's key ids: the token is ours to judge.</summary>
+    /// <summary>
+    /// True unless the header names a key this codec does not hold: then the token may be an external
+    /// issuer's. Malformed headers, "none" and our key id with another algorithm are ours to refuse.
+    /// </summary>
     public bool IsOwnToken(ReadOnlySpan<char> token)
     {
         var dot = token.IndexOf('.');
-        return dot > 0 && FindKey(token[..dot], out _) == TokenFailure.None;
+        return dot <= 0 || FindKey(token[..dot], out _) != TokenFailure.UnknownKey;
     }
 
     public TokenFailure Validate(ReadOnlySpan<char> token, out AccessTokenClaims claims)
@@ -79,21 +82,27 @@ public sealed class AccessTokenCodec
         }
 
         var first = token.IndexOf('.');
-        var last = token.LastIndexOf('.');
-        if (first <= 0 || last == first || last == token.Length - 1 || token[(first + 1)..last].Contains('.'))
+        if (first <= 0)
         {
             return TokenFailure.Malformed;
         }
 
+        // The header first, so "alg: none" is named as such whatever follows it.
         var failure = FindKey(token[..first], out var key);
         if (failure != TokenFailure.None)
         {
             return failure;
         }
 
+        var last = token.LastIndexOf('.');
+        if (last == first || last == token.Length - 1 || token[(first + 1)..last].Contains('.'))
+        {
+            return TokenFailure.Malformed;
+        }
+
         Span<byte> expected = stackalloc byte[32];
         Span<byte> actual = stackalloc byte[33];
-        if (!Base64Url.TryDecodeFromChars(token[(last + 1)..], actual, out var signatureLength) || signatureLength != 32)
+        if (!TryDecode(token[(last + 1)..], actual, out var signatureLength) || signatureLength != 32)
         {
             return TokenFailure.Malformed;
         }
@@ -126,6 +135,14 @@ public sealed class AccessTokenCodec
         return ReadPayload(token[(first + 1)..last], out claims);
     }
 
+    // Base64Url's Try methods return false only for a short destination; invalid text throws. Check first.
+    private static bool TryDecode(ReadOnlySpan<char> source, Span<byte> destination, out int written)
+    {
+        written = 0;
+        return Base64Url.IsValid(source, out var length) && length <= destination.Length
+            && Base64Url.TryDecodeFromChars(source, destination, out written);
+    }
+
     private TokenFailure FindKey(ReadOnlySpan<char> encodedHeader, out SigningKey? key)
     {
         key = null;
@@ -142,7 +159,7 @@ public sealed class AccessTokenCodec
         }
 
         Span<byte> header = stackalloc byte[256];
-        if (encodedHeader.Length > 340 || !Base64Url.TryDecodeFromChars(encodedHeader, header, out var length))
+        if (encodedHeader.Length > 340 || !TryDecode(encodedHeader, header, out var length))
         {
             return TokenFailure.Malformed;
         }
@@ -183,13 +200,20 @@ public sealed class AccessTokenCodec
             return TokenFailure.Malformed;
         }
 
-        if (alg != "HS256")
+        if (alg is null)
         {
-            return alg is null ? TokenFailure.Malformed : TokenFailure.UnsupportedAlgorithm;
+            return TokenFailure.Malformed;
         }
 
+        // Our key id with another algorithm is an algorithm-confusion attempt, and "none" is never anyone's:
+        // both are refused here. Any other key id may belong to an external issuer.
         key = kid == _current.Id ? _current : kid == _previous?.Id ? _previous : null;
-        return key is null ? TokenFailure.UnknownKey : TokenFailure.None;
+        if (key is not null || alg.Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return alg == "HS256" && key is not null ? TokenFailure.None : TokenFailure.UnsupportedAlgorithm;
+        }
+
+        return TokenFailure.UnknownKey;
     }
 
     private TokenFailure ReadPayload(ReadOnlySpan<char> encodedPayload, out AccessTokenClaims claims)
@@ -198,7 +222,7 @@ public sealed class AccessTokenCodec
         var rented = ArrayPool<byte>.Shared.Rent(encodedPayload.Length);
         try
         {
-            if (!Base64Url.TryDecodeFromChars(encodedPayload, rented, out var length))
+            if (!TryDecode(encodedPayload, rented, out var length))
             {
                 return TokenFailure.Malformed;
             }

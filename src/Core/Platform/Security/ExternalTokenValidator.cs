@@ -28,7 +28,7 @@ public sealed class ExternalTokenValidator
         {
             unverified = new JsonWebToken(token);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException)
         {
             return new ExternalValidation(TokenFailure.Malformed, null);
         }

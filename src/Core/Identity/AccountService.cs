@@ -1,0 +1,170 @@
+using System.Text.Json.Nodes;
+using AgentCrm.Core.Audit;
+using AgentCrm.Core.Platform.Data;
+using AgentCrm.Core.Platform.Problems;
+using AgentCrm.Core.Platform.Security;
+using Microsoft.AspNetCore.Identity;
+using Npgsql;
+
+namespace AgentCrm.Core.Identity;
+
+public sealed record RegisterRequest(string? Email, string? Password, string? DisplayName);
+
+public sealed record LoginRequest(string? Email, string? Password);
+
+public sealed record UserView(Guid Id, string Email, string DisplayName, Guid? ActiveWorkspaceId, DateTimeOffset CreatedAt);
+
+/// <summary>Where a request came from, for the audit log.</summary>
+public sealed record RequestOrigin(string? IpAddress, string? RequestId);
+
+/// <summary>
+/// Accounts: register, login with lockout, logout. Passwords are hashed with ASP.NET Core Identity's
+/// PBKDF2 hasher. A wrong password and an unknown email answer alike, and cost alike (a dummy verify),
+/// so the API does not reveal which emails have accounts.
+/// </summary>
+public sealed class AccountService(PostgresDataSources data, SessionTokens sessions, IAuditLog audit, AuthOptions options, TimeProvider time)
+{
+    private static readonly PasswordHasher<object> Hasher = new();
+    private static readonly Lazy<string> DummyHash = new(() => Hasher.HashPassword(new object(), "not-a-real-password-0"));
+    private static readonly object User = new();
+
+    public async Task<TokenPair> RegisterAsync(RegisterRequest request, RequestOrigin origin, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (EmailAddress.Problem(request.Email) is { } emailProblem)
+        {
+            errors["email"] = [emailProblem];
+        }
+
+        if (PasswordPolicy.Problem(request.Password, request.Email ?? string.Empty) is { } passwordProblem)
+        {
+            errors["password"] = [passwordProblem];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.DisplayName) || request.DisplayName.Trim().Length > 100)
+        {
+            errors["displayName"] = ["is required and must be at most 100 characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw ProblemException.Validation(errors);
+        }
+
+        var now = time.GetUtcNow();
+        var userId = Guid.CreateVersion7(now);
+        await using var connection = await data.Pooled.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email_normalized) DO NOTHING
+            """, connection, transaction).Args(userId, request.Email!.Trim(), EmailAddress.Normalize(request.Email), request.DisplayName!.Trim(),
+            Hasher.HashPassword(User, request.Password!), now);
+        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            throw new ProblemException(ProblemTypes.Conflict, "An account with this email already exists.");
+        }
+
+        var pair = await sessions.StartAsync(connection, transaction, userId, null, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await audit.AppendAsync(new AuditEvent(null, AuditEvents.Login, userId, null, origin.IpAddress, origin.RequestId,
+            new JsonObject { ["registered"] = true }), cancellationToken);
+        return pair;
+    }
+
+    public async Task<TokenPair> LoginAsync(LoginRequest request, RequestOrigin origin, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.Email) || string.IsNullOrEmpty(request.Password) || request.Password.Length > PasswordPolicy.MaxLength)
+        {
+            throw Invalid();
+        }
+
+        var now = time.GetUtcNow();
+        await using var connection = await data.Pooled.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var find = new NpgsqlCommand("""
+            SELECT id, password_hash, failed_logins, locked_until, active_workspace_id FROM users WHERE email_normalized = $1 FOR UPDATE
+            """, connection, transaction).Args(EmailAddress.Normalize(request.Email));
+        Guid userId;
+        string? hash;
+        int failed;
+        DateTimeOffset? lockedUntil;
+        Guid? workspaceId;
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                Hasher.VerifyHashedPassword(User, DummyHash.Value, request.Password);
+                await reader.DisposeAsync();
+                await audit.AppendAsync(new AuditEvent(null, AuditEvents.FailedLogin, null, null, origin.IpAddress, origin.RequestId,
+                    new JsonObject { ["reason"] = "unknown_email" }), cancellationToken);
+                throw Invalid();
+            }
+
+            userId = reader.GetGuid(0);
+            hash = reader.IsDBNull(1) ? null : reader.GetString(1);
+            failed = reader.GetInt32(2);
+            lockedUntil = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
+            workspaceId = reader.IsDBNull(4) ? null : reader.GetGuid(4);
+        }
+
+        if (lockedUntil > now)
+        {
+            await audit.AppendAsync(new AuditEvent(workspaceId, AuditEvents.FailedLogin, userId, null, origin.IpAddress, origin.RequestId,
+                new JsonObject { ["reason"] = "locked" }), cancellationToken);
+            throw Locked(lockedUntil.Value, now);
+        }
+
+        var verdict = hash is null ? PasswordVerificationResult.Failed : Hasher.VerifyHashedPassword(User, hash, request.Password);
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            var locks = failed + 1 >= options.LockoutThreshold;
+            await using var fail = new NpgsqlCommand("""
+                UPDATE users SET failed_logins = CASE WHEN $2 THEN 0 ELSE failed_logins + 1 END,
+                                 locked_until = CASE WHEN $2 THEN $3 ELSE locked_until END
+                WHERE id = $1
+                """, connection, transaction).Args(userId, locks, now + options.LockoutDuration);
+            await fail.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            await audit.AppendAsync(new AuditEvent(workspaceId, AuditEvents.FailedLogin, userId, null, origin.IpAddress, origin.RequestId,
+                new JsonObject { ["reason"] = "wrong_password", ["locked"] = locks }), cancellationToken);
+            throw locks ? Locked(now + options.LockoutDuration, now) : Invalid();
+        }
+
+        await using var succeed = new NpgsqlCommand("""
+            UPDATE users SET failed_logins = 0, locked_until = NULL, password_hash = COALESCE($2, password_hash) WHERE id = $1
+            """, connection, transaction).Args(userId, verdict == PasswordVerificationResult.SuccessRehashNeeded ? Hasher.HashPassword(User, request.Password) : null);
+        await succeed.ExecuteNonQueryAsync(cancellationToken);
+        var pair = await sessions.StartAsync(connection, transaction, userId, workspaceId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await audit.AppendAsync(new AuditEvent(workspaceId, AuditEvents.Login, userId, null, origin.IpAddress, origin.RequestId, null), cancellationToken);
+        return pair;
+    }
+
+    public async Task LogoutAsync(Caller caller, RequestOrigin origin, CancellationToken cancellationToken)
+    {
+        if (caller.SessionId is { } session)
+        {
+            await sessions.RevokeFamilyAsync(session, "logout", cancellationToken);
+        }
+
+        await audit.AppendAsync(new AuditEvent(caller.WorkspaceId, AuditEvents.Logout, caller.UserId, null, origin.IpAddress, origin.RequestId, null), cancellationToken);
+    }
+
+    public async Task<UserView> MeAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        await using var command = data.Pooled.CreateCommand("SELECT id, email, display_name, active_workspace_id, created_at FROM users WHERE id = $1").Args(caller.UserId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new UserView(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetGuid(3), reader.GetFieldValue<DateTimeOffset>(4))
+            : throw new ProblemException(ProblemTypes.Unauthorized, "The account no longer exists.");
+    }
+
+    private static ProblemException Invalid() => new(ProblemTypes.Unauthorized, "The email or password is wrong.");
+
+    private static ProblemException Locked(DateTimeOffset until, DateTimeOffset now) =>
+        new(ProblemTypes.AccountLocked, $"Too many failed logins: the account is locked until {until:O}.")
+        {
+            RetryAfter = until - now,
+        };
+}
