@@ -65,6 +65,7 @@ public static class AccessRules
     private static readonly FrozenDictionary<(string Method, string Route), AccessRule> ByRoute =
         Table.ToFrozenDictionary(r => (r.Method, r.Route));
 
+    /// <summary>The rule for a route template as routing reports it (a group's "" child ends in a slash).</summary>
     public static AccessRule? Find(string method, string? route) =>
-        route is not null && ByRoute.TryGetValue((method == "HEAD" ? "GET" : method, route), out var rule) ? rule : null;
+        route is not null && ByRoute.TryGetValue((method == "HEAD" ? "GET" : method, route.Length > 1 ? route.TrimEnd('/') : route), out var rule) ? rule : null;
 }

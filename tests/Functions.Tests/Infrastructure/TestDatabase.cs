@@ -79,6 +79,10 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idle pooled connections of this database would block the drop; the app login's cannot even be
+        // terminated by the owner.
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(AppConnectionString));
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
         await using var connection = new NpgsqlConnection(_adminConnectionString);
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
