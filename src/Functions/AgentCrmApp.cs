@@ -10,6 +10,7 @@ using AgentCrm.Core.Platform.Observability;
 using AgentCrm.Functions.Access;
 using AgentCrm.Functions.CustomHandler;
 using AgentCrm.Functions.Endpoints;
+using AgentCrm.Functions.OpenApi;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Logging.Console;
 
@@ -49,6 +50,7 @@ public static partial class AgentCrmApp
             o.SerializerOptions.AllowDuplicateProperties = false;
         });
         builder.Services.AddHostFunctions();
+        builder.Services.AddApiDocument();
 
         var app = builder.Build();
         app.UseMiddleware<RequestContextMiddleware>();
@@ -62,6 +64,7 @@ public static partial class AgentCrmApp
         // The Functions host polls GET / until it answers before it sends any traffic: keep it free of I/O.
         app.MapGet("/", () => Results.Text("AgentCrm custom handler", "text/plain")).ExcludeFromDescription();
         app.MapHealthEndpoints();
+        app.MapApiDocument();
         app.MapAuthEndpoints();
         app.MapWorkspaceEndpoints();
         app.MapMemberEndpoints();
