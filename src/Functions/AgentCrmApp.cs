@@ -40,7 +40,7 @@ public static partial class AgentCrmApp
         builder.Services.AddPlatform(settings, builder.Environment.EnvironmentName);
         builder.Services.AddDurableEngine(settings.Durable);
         builder.Services.AddIdentityAndWorkspaces(settings.Auth);
-        builder.Services.AddAudit();
+        builder.Services.AddAudit(settings.Audit);
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -63,6 +63,7 @@ public static partial class AgentCrmApp
         app.MapGet("/", () => Results.Text("AgentCrm custom handler", "text/plain")).ExcludeFromDescription();
         app.MapHealthEndpoints();
         app.MapHostFunctions();
+        app.MapAuditEndpoints();
         if (settings.Diagnostics.TestEndpoints)
         {
             app.MapDiagnosticsEndpoints();
