@@ -58,6 +58,7 @@ public static partial class AgentCrmApp
         app.UseRouting();
         app.UseMiddleware<ContentTypeMiddleware>();
         app.UseMiddleware<AccessMiddleware>();
+        app.UseMiddleware<IdempotencyMiddleware>();
 
         // The Functions host polls GET / until it answers before it sends any traffic: keep it free of I/O.
         app.MapGet("/", () => Results.Text("AgentCrm custom handler", "text/plain")).ExcludeFromDescription();
