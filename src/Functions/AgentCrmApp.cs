@@ -41,7 +41,7 @@ public static partial class AgentCrmApp
         builder.Services.AddPlatform(settings, builder.Environment.EnvironmentName);
         builder.Services.AddDurableEngine(settings.Durable);
         builder.Services.AddIdentityAndWorkspaces(settings.Auth);
-        builder.Services.AddAudit();
+        builder.Services.AddAudit(settings.Audit);
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -60,6 +60,7 @@ public static partial class AgentCrmApp
         app.UseRouting();
         app.UseMiddleware<ContentTypeMiddleware>();
         app.UseMiddleware<AccessMiddleware>();
+        app.UseMiddleware<IdempotencyMiddleware>();
 
         // The Functions host polls GET / until it answers before it sends any traffic: keep it free of I/O.
         app.MapGet("/", () => Results.Text("AgentCrm custom handler", "text/plain")).ExcludeFromDescription();
@@ -69,6 +70,7 @@ public static partial class AgentCrmApp
         app.MapWorkspaceEndpoints();
         app.MapMemberEndpoints();
         app.MapHostFunctions();
+        app.MapAuditEndpoints();
         if (settings.Diagnostics.TestEndpoints)
         {
             app.MapDiagnosticsEndpoints();

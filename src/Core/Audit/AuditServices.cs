@@ -1,18 +1,19 @@
+using AgentCrm.Core.Platform.Hosting;
+using AgentCrm.Core.Platform.Maintenance;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentCrm.Core.Audit;
 
-// TEMPORARY until the audit log lands in this session: replaced by the real registration.
+/// <summary>Registers the hash-chained audit log, its reader and verifier, and its retention job.</summary>
 public static class AuditServices
 {
-    public static IServiceCollection AddAudit(this IServiceCollection services)
+    public static IServiceCollection AddAudit(this IServiceCollection services, AuditOptions options)
     {
-        services.AddSingleton<IAuditLog, DiscardingAuditLog>();
+        services.AddSingleton(options);
+        services.AddSingleton<IAuditLog, PostgresAuditLog>();
+        services.AddSingleton<AuditReader>();
+        services.AddSingleton<AuditVerifier>();
+        services.AddSingleton<IHousekeepingJob, AuditRetentionJob>();
         return services;
-    }
-
-    private sealed class DiscardingAuditLog : IAuditLog
-    {
-        public Task AppendAsync(AuditEvent entry, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

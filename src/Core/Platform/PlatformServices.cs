@@ -2,6 +2,7 @@ using AgentCrm.Core.Platform.Configuration;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
+using AgentCrm.Core.Platform.Http;
 using AgentCrm.Core.Platform.Maintenance;
 using AgentCrm.Core.Platform.Observability;
 using AgentCrm.Core.Platform.Problems;
@@ -53,6 +54,10 @@ public static class PlatformServices
 
         services.AddSingleton<HousekeepingRunner>();
         services.AddSingleton<IHousekeepingJob, PruneMaintenanceHistoryJob>();
+
+        services.AddSingleton(settings.Idempotency);
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<IHousekeepingJob, IdempotencyKeyPurgeJob>();
         return services;
     }
 

@@ -20,7 +20,9 @@ public sealed record AppSettings(
     ObservabilityOptions Observability,
     DiagnosticsOptions Diagnostics,
     DurableOptions Durable,
-    AuthOptions Auth)
+    AuthOptions Auth,
+    AuditOptions Audit,
+    IdempotencyOptions Idempotency)
 {
     /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
     public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
@@ -39,7 +41,9 @@ public sealed record AppSettings(
             ObservabilityOptions.Read(reader, isProduction),
             DiagnosticsOptions.Read(reader, isProduction),
             DurableOptions.Read(reader),
-            AuthOptions.Read(reader));
+            AuthOptions.Read(reader),
+            AuditOptions.Read(reader),
+            IdempotencyOptions.Read(reader));
         reader.ThrowIfProblems();
         return settings;
     }

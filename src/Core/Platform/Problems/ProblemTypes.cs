@@ -25,13 +25,15 @@ public static class ProblemTypes
     public static readonly ProblemType RateLimited = new("rate-limited", StatusCodes.Status429TooManyRequests, "Too many requests");
     public static readonly ProblemType Internal = new("internal", StatusCodes.Status500InternalServerError, "An unexpected error occurred");
     public static readonly ProblemType Unavailable = new("unavailable", StatusCodes.Status503ServiceUnavailable, "The service is unavailable");
+    public static readonly ProblemType IdempotencyKeyInUse = new("idempotency-key-in-use", StatusCodes.Status409Conflict, "A request with this idempotency key is in progress");
+    public static readonly ProblemType IdempotencyKeyReused = new("idempotency-key-reused", StatusCodes.Status422UnprocessableEntity, "The idempotency key was used for a different request");
     public static readonly ProblemType InvocationFailed = new("invocation-failed", StatusCodes.Status500InternalServerError, "The function invocation failed");
 
     public static IReadOnlyList<ProblemType> All { get; } =
     [
         BadRequest, MalformedJson, Validation, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
         Gone, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, AccountLocked, RateLimited, Internal, Unavailable,
-        InvocationFailed,
+        InvocationFailed, IdempotencyKeyInUse, IdempotencyKeyReused,
     ];
 
     /// <summary>The default type for a bare status code (a 404 from routing, a 405 from the method matcher).</summary>
