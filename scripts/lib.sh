@@ -34,3 +34,11 @@ as_pg_user() {
 }
 
 random_secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32; }
+
+# The local access-token signing key: made once, kept in .local/ (gitignored), never printed.
+export_signing_key() {
+  local file="$LOCAL/auth-signing-key"
+  mkdir -p "$LOCAL"
+  [ -f "$file" ] || { head -c 48 /dev/urandom | base64 -w0 > "$file"; chmod 600 "$file"; }
+  Auth__SigningKey="$(cat "$file")"; export Auth__SigningKey
+}
