@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using AgentCrm.Core.Audit;
+using AgentCrm.Core.Contacts;
 using AgentCrm.Core.Durable;
 using AgentCrm.Core.Identity;
 using AgentCrm.Core.Platform;
@@ -41,6 +42,7 @@ public static partial class AgentCrmApp
         builder.Services.AddDurableEngine(settings.Durable);
         builder.Services.AddIdentityAndWorkspaces(settings.Auth);
         builder.Services.AddAudit();
+        builder.Services.AddCrm();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -63,6 +65,9 @@ public static partial class AgentCrmApp
         app.MapGet("/", () => Results.Text("AgentCrm custom handler", "text/plain")).ExcludeFromDescription();
         app.MapHealthEndpoints();
         app.MapHostFunctions();
+        app.MapContactEndpoints();
+        app.MapCampaignEndpoints();
+        app.MapDashboardEndpoints();
         if (settings.Diagnostics.TestEndpoints)
         {
             app.MapDiagnosticsEndpoints();
