@@ -139,17 +139,17 @@ CREATE FUNCTION app.authenticate_api_key(p_prefix text, p_secret_hash bytea, p_n
     RETURNS TABLE (workspace_id uuid, key_id uuid, scopes text[], tier text)
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    found api_keys%ROWTYPE;
+    k api_keys%ROWTYPE;
 BEGIN
-    SELECT * INTO found FROM api_keys k WHERE k.prefix = p_prefix;
-    IF NOT FOUND OR found.revoked_at IS NOT NULL OR found.secret_hash <> p_secret_hash THEN
+    SELECT * INTO k FROM api_keys a WHERE a.prefix = p_prefix;
+    IF NOT FOUND OR k.revoked_at IS NOT NULL OR k.secret_hash <> p_secret_hash THEN
         RETURN;
     END IF;
     -- Last-used is kept to the minute: no write on every call.
-    IF found.last_used_at IS NULL OR found.last_used_at < p_now - interval '1 minute' THEN
-        UPDATE api_keys k SET last_used_at = p_now WHERE k.workspace_id = found.workspace_id AND k.id = found.id;
+    IF k.last_used_at IS NULL OR k.last_used_at < p_now - interval '1 minute' THEN
+        UPDATE api_keys a SET last_used_at = p_now WHERE a.workspace_id = k.workspace_id AND a.id = k.id;
     END IF;
-    RETURN QUERY SELECT found.workspace_id, found.id, found.scopes, w.tier FROM workspaces w WHERE w.id = found.workspace_id;
+    RETURN QUERY SELECT k.workspace_id, k.id, k.scopes, w.tier FROM workspaces w WHERE w.id = k.workspace_id;
 END $$;
 
 CREATE FUNCTION app.find_invitation(p_token_hash bytea)
