@@ -46,6 +46,20 @@ public class ContactCrudTests(CrmFixture crm) : IClassFixture<CrmFixture>
     }
 
     [Fact]
+    public async Task A_merge_patch_body_with_null_tags_empties_them()
+    {
+        var (_, owner) = await crm.Seed.WorkspaceWithOwnerAsync();
+        var id = (await crm.CreateContactAsync(owner.Token, new { email = "merge@example.com", tags = new List<string> { "x" } })).GetProperty("id").GetString();
+        var request = TenantSeeder.Request(HttpMethod.Patch, $"/api/contacts/{id}", owner.Token);
+        request.Content = new StringContent("""{"tags":null,"status":"archived"}""", System.Text.Encoding.UTF8, "application/merge-patch+json");
+
+        var patched = await HttpAssert.JsonAsync(await crm.App.Client.SendAsync(request), HttpStatusCode.OK);
+
+        Assert.Equal(0, patched.GetProperty("tags").GetArrayLength());
+        Assert.Equal("archived", patched.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_patch_with_a_stale_if_match_is_a_412_and_a_current_one_succeeds()
     {
         var (_, owner) = await crm.Seed.WorkspaceWithOwnerAsync();
