@@ -103,7 +103,8 @@ public class CrmIsolationTests(CrmFixture crm) : IClassFixture<CrmFixture>
         await crm.CreateCampaignAsync(owner.Token);
 
         Assert.True(await crm.Db.ScalarAsync<long>("SELECT count(*) FROM contacts") > 0);
-        await using var connection = new NpgsqlConnection(crm.Db.AppConnectionString);
+        // Unpooled: an idle pooled connection of the app login would keep the database from being dropped.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(crm.Db.AppConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
         foreach (var table in new[] { "contacts", "campaigns" })
         {
