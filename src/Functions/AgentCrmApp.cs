@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using AgentCrm.Core.Audit;
+using AgentCrm.Core.Contacts;
 using AgentCrm.Core.Durable;
 using AgentCrm.Core.Identity;
 using AgentCrm.Core.Platform;
@@ -42,6 +43,7 @@ public static partial class AgentCrmApp
         builder.Services.AddDurableEngine(settings.Durable);
         builder.Services.AddIdentityAndWorkspaces(settings.Auth);
         builder.Services.AddAudit(settings.Audit);
+        builder.Services.AddCrm();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -71,6 +73,9 @@ public static partial class AgentCrmApp
         app.MapMemberEndpoints();
         app.MapHostFunctions();
         app.MapAuditEndpoints();
+        app.MapContactEndpoints();
+        app.MapCampaignEndpoints();
+        app.MapDashboardEndpoints();
         if (settings.Diagnostics.TestEndpoints)
         {
             app.MapDiagnosticsEndpoints();

@@ -1,0 +1,24 @@
+using AgentCrm.Core.Platform.Http;
+
+namespace AgentCrm.Core.Contacts;
+
+/// <summary>POST /api/contacts. Only <see cref="Email"/> is required; status defaults to active.</summary>
+public sealed record NewContact(
+    string? Email,
+    string? Name = null,
+    string? Phone = null,
+    string? Company = null,
+    string? Status = null,
+    IReadOnlyList<string>? Tags = null);
+
+/// <summary>
+/// PATCH /api/contacts/{id}, merge-patch style: an absent field stays as it is, null clears a nullable
+/// field (name, phone, company; tags become empty), a value replaces it.
+/// </summary>
+public sealed record ContactPatch(
+    Optional<string> Email = default,
+    Optional<string> Name = default,
+    Optional<string> Phone = default,
+    Optional<string> Company = default,
+    Optional<string> Status = default,
+    Optional<IReadOnlyList<string>> Tags = default);
