@@ -8,10 +8,10 @@ public sealed record NewCampaign(string? Name, string? Subject, string? Body, Co
 
 /// <summary>PATCH /api/campaigns/{id}: absent fields stay; none of these may be null. Status and schedule change only by transitions.</summary>
 public sealed record CampaignPatch(
-    Optional<string> Name = default,
-    Optional<string> Subject = default,
-    Optional<string> Body = default,
-    Optional<ContactFilter> Audience = default);
+    Optional<string> Name,
+    Optional<string> Subject,
+    Optional<string> Body,
+    Optional<ContactFilter> Audience);
 
 /// <summary>POST /api/campaigns/{id}/transitions: <see cref="ScheduledAt"/> is required with, and only with, to = scheduled.</summary>
 public sealed record CampaignTransition(string? To, DateTimeOffset? ScheduledAt = null);

@@ -16,9 +16,9 @@ public sealed record NewContact(
 /// field (name, phone, company; tags become empty), a value replaces it.
 /// </summary>
 public sealed record ContactPatch(
-    Optional<string> Email = default,
-    Optional<string> Name = default,
-    Optional<string> Phone = default,
-    Optional<string> Company = default,
-    Optional<string> Status = default,
-    Optional<IReadOnlyList<string>> Tags = default);
+    Optional<string> Email,
+    Optional<string> Name,
+    Optional<string> Phone,
+    Optional<string> Company,
+    Optional<string> Status,
+    Optional<IReadOnlyList<string>> Tags);

@@ -26,6 +26,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         {
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
+        else
+        {
+            LogAnswered(logger, exception, type.Status, httpContext.Request.Method, httpContext.Request.Path);
+        }
 
         httpContext.Response.StatusCode = type.Status;
         if (exception is ProblemException { RetryAfter: { } retryAfter })
@@ -69,6 +73,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         bad.Message.StartsWith("Required parameter", StringComparison.Ordinal) || bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase)
             ? "The request body is missing or could not be read."
             : "The request could not be read.";
+
+    // The client's fault, so not an error; at Debug the exception is there when a 4xx is a surprise.
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Answered {Status} for {Method} {Path}")]
+    private static partial void LogAnswered(ILogger logger, Exception exception, int status, string method, PathString path);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);
