@@ -12,6 +12,7 @@ public static class ContactsServices
         services.AddSingleton<Campaigns.CampaignStore>();
         services.AddSingleton<Campaigns.CampaignService>();
         services.AddSingleton<Dashboard.DashboardService>();
+        services.AddSingleton<Demo.DemoSeeder>();
         return services;
     }
 }

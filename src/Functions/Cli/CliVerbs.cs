@@ -6,7 +6,7 @@ public static class CliVerbs
     /// <summary>Exit code for a usage error.</summary>
     public const int UsageError = 2;
 
-    public static IReadOnlyList<CliVerb> All { get; } = [new MigrateVerb(), new FunctionsJsonVerb(), new AuditVerifyVerb()];
+    public static IReadOnlyList<CliVerb> All { get; } = [new MigrateVerb(), new FunctionsJsonVerb(), new AuditVerifyVerb(), new DemoSeedVerb()];
 
     /// <summary>True when args name a verb (or ask for help); the verb's exit code is in <paramref name="exitCode"/>.</summary>
     public static async Task<int?> TryRunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)

@@ -82,8 +82,10 @@ public class CampaignTests(CrmFixture crm) : IClassFixture<CrmFixture>
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Insert(0, (await crm.CreateCampaignAsync(owner.Token, name: $"c{i}")).GetProperty("id").GetString()!);
+            ids.Add((await crm.CreateCampaignAsync(owner.Token, name: $"c{i}")).GetProperty("id").GetString()!);
         }
+
+        ids.Sort((a, b) => string.CompareOrdinal(b, a)); // id descending: UUIDv7s of one millisecond are not in creation order
 
         await crm.SendAsync(HttpMethod.Post, $"/api/campaigns/{ids[1]}/transitions", owner.Token, new { to = "cancelled" });
 

@@ -22,7 +22,9 @@ public class ContactListTests(CrmFixture crm) : IClassFixture<CrmFixture>
             contacts.Add(new Seeded(created.GetProperty("id").GetString()!, $"person{i}@example{i % 2}.com", name, status, tags));
         }
 
-        contacts.Reverse(); // newest first
+        // The list's order: id descending. UUIDv7 ids made in the same millisecond differ in their random
+        // bits, so that is not exactly creation order.
+        contacts.Sort((a, b) => string.CompareOrdinal(b.Id, a.Id));
         return (owner.Token, contacts);
     }
 
