@@ -130,5 +130,5 @@ public sealed class CampaignStore(PostgresDataSources data)
     }
 
     private Task<TenantSession> OpenAsync(WorkspaceAccess access, bool write, CancellationToken cancellationToken) =>
-        TenantSession.OpenAsync(data.Pooled, access.WorkspaceId, access.Caller.UserId, write, cancellationToken);
+        TenantSession.OpenAsync(data.Pooled, access, write, cancellationToken);
 }

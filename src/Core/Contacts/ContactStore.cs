@@ -109,7 +109,7 @@ public sealed class ContactStore(PostgresDataSources data)
     }
 
     private Task<TenantSession> OpenAsync(WorkspaceAccess access, bool write, CancellationToken cancellationToken) =>
-        TenantSession.OpenAsync(data.Pooled, access.WorkspaceId, access.Caller.UserId, write, cancellationToken);
+        TenantSession.OpenAsync(data.Pooled, access, write, cancellationToken);
 
     private static async Task WithUniqueEmailAsync(Func<Task<int>> write)
     {

@@ -23,7 +23,7 @@ public sealed class DashboardService(PostgresDataSources data)
     {
         var contacts = ContactStatuses.All.ToDictionary(s => s, _ => 0L, StringComparer.Ordinal);
         var campaigns = CampaignStatuses.All.ToDictionary(s => s, _ => 0L, StringComparer.Ordinal);
-        await using (var session = await TenantSession.OpenAsync(data.Pooled, access.WorkspaceId, access.Caller.UserId, write: false, cancellationToken))
+        await using (var session = await TenantSession.OpenAsync(data.Pooled, access, write: false, cancellationToken))
         await using (var batch = session.CreateBatch(Sql, access.WorkspaceId))
         await using (var reader = await session.ReadAsync(batch, cancellationToken))
         {

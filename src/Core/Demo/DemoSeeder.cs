@@ -17,7 +17,7 @@ public sealed record DemoData(string Email, string Password, Guid WorkspaceId, T
 public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspaces, ContactService contacts, PostgresDataSources data)
 {
     public const string Email = "demo@agentcrm.dev";
-    public const string Password = "demo-password-2026";
+    public const string Password = "correct-horse-2026";
     private static readonly string[] Companies = ["Northwind", "Contoso", "Fabrikam", "Tailspin", "Litware", "Adventure Works", "Wingtip"];
     private static readonly string[] Tags = ["lead", "customer", "partner", "vip", "newsletter", "trial"];
     private static readonly string[] Statuses = [ContactStatuses.Active, ContactStatuses.Active, ContactStatuses.Active, ContactStatuses.Unsubscribed, ContactStatuses.Bounced];

@@ -160,13 +160,24 @@ CREATE FUNCTION app.find_invitation(p_token_hash bytea)
     FROM workspace_invitations i WHERE i.token_hash = p_token_hash
 $$;
 
+-- The per-request membership check: plpgsql keeps its plan for the session, so the check costs no
+-- planning of the join under row-level security on every request (it was most of a request's cost).
+CREATE FUNCTION app.membership(p_workspace_id uuid, p_user_id uuid)
+    RETURNS TABLE (role text, tier text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT m.role, w.tier FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
+        WHERE m.workspace_id = p_workspace_id AND m.user_id = p_user_id;
+END $$;
+
+REVOKE ALL ON FUNCTION app.membership(uuid, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION app.authenticate_api_key(text, bytea, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION app.find_invitation(bytea) FROM PUBLIC;
 
 -- What the app may do. Later migrations grant on their own tables explicitly (no default privileges:
 -- an append-only table must not get UPDATE by accident).
 GRANT USAGE ON SCHEMA public, app, dt TO agentcrm_app;
-GRANT EXECUTE ON FUNCTION app.workspace_id(), app.user_id(),
+GRANT EXECUTE ON FUNCTION app.workspace_id(), app.user_id(), app.membership(uuid, uuid),
     app.authenticate_api_key(text, bytea, timestamptz), app.find_invitation(bytea) TO agentcrm_app;
 GRANT SELECT ON schema_migrations TO agentcrm_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON maintenance_jobs, maintenance_job_runs TO agentcrm_app;

@@ -9,16 +9,11 @@ namespace AgentCrm.Core.Workspaces;
 /// </summary>
 public sealed class WorkspaceMembership(PostgresDataSources data)
 {
-    private const string Sql = """
-        SELECT m.role, w.tier FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
-        WHERE m.workspace_id = $1 AND m.user_id = $2
-        """;
-
     public async Task<(WorkspaceRole Role, string Tier)?> FindAsync(Guid workspaceId, Guid userId, CancellationToken cancellationToken)
     {
-        await using var session = await TenantSession.OpenAsync(data.Pooled, workspaceId, userId, write: false, cancellationToken);
-        await using var batch = session.CreateBatch(Sql, workspaceId, userId);
-        await using var reader = await session.ReadAsync(batch, cancellationToken);
+        // Through a definer function: one statement, no tenant scoping needed, a plan cached per session.
+        await using var command = data.Pooled.CreateCommand("SELECT role, tier FROM app.membership($1, $2)").Args(workspaceId, userId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;

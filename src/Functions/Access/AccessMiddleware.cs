@@ -74,7 +74,19 @@ public sealed partial class AccessMiddleware(
             context.Features.Set(access);
         }
 
-        await next(context);
+        try
+        {
+            await next(context);
+        }
+        catch (WorkspaceAccessDeniedException denied) when (!context.Response.HasStarted)
+        {
+            // The read's own first statement found no membership, or too low a role: answer as if checked up front.
+            await Forbidden(context, rule, caller, denied.Role is null ? null : denied.Access.WorkspaceId, denied.Role is null
+                ? "You are not a member of the active workspace."
+                : RoleTooLow(rule, caller, denied.Role.Value));
+            return;
+        }
+
         if (rule.HighValue)
         {
             await audit.AppendAsync(Audit(context, AuditEvents.ApiRequest, caller, context.Features.Get<WorkspaceAccess>()?.WorkspaceId, rule,
@@ -118,6 +130,11 @@ public sealed partial class AccessMiddleware(
             return null;
         }
 
+        if (rule.DeferMembership && keyAccess is null && !fromRoute)
+        {
+            return WorkspaceAccess.Deferred(workspaceId.Value, caller, rule.MinRole);
+        }
+
         WorkspaceAccess? access;
         if (keyAccess is not null)
         {
@@ -145,13 +162,15 @@ public sealed partial class AccessMiddleware(
 
         if (access.Role < rule.MinRole)
         {
-            await Forbidden(context, rule, caller, access.WorkspaceId,
-                $"This needs the {rule.MinRole.ToWire()} role or higher{(caller.Kind == CallerKind.ApiKey ? " (a key's scope grants: read viewer, write member, admin admin)" : string.Empty)}; you have {access.Role.ToWire()}.");
+            await Forbidden(context, rule, caller, access.WorkspaceId, RoleTooLow(rule, caller, access.Role));
             return null;
         }
 
         return access;
     }
+
+    private static string RoleTooLow(AccessRule rule, Caller caller, WorkspaceRole role) =>
+        $"This needs the {rule.MinRole.ToWire()} role or higher{(caller.Kind == CallerKind.ApiKey ? " (a key's scope grants: read viewer, write member, admin admin)" : string.Empty)}; you have {role.ToWire()}.";
 
     private static Task Unauthorized(HttpContext context, TokenFailure failure)
     {

@@ -41,22 +41,22 @@ public static class AccessRules
         Workspace("POST", "/api/workspaces/{workspaceId}/api-keys", Admin, apiKeys: false, highValue: true),
         Workspace("DELETE", "/api/workspaces/{workspaceId}/api-keys/{keyId}", Admin, highValue: true),
 
-        Workspace("GET", "/api/contacts", Viewer),
+        Read("/api/contacts"),
         Workspace("POST", "/api/contacts", Member),
-        Workspace("GET", "/api/contacts/{id}", Viewer),
+        Read("/api/contacts/{id}"),
         Workspace("PATCH", "/api/contacts/{id}", Member),
         Workspace("DELETE", "/api/contacts/{id}", Member),
 
-        Workspace("GET", "/api/campaigns", Viewer),
+        Read("/api/campaigns"),
         Workspace("POST", "/api/campaigns", Member),
         Workspace("POST", "/api/campaigns/audience-preview", Viewer),
-        Workspace("GET", "/api/campaigns/{id}", Viewer),
+        Read("/api/campaigns/{id}"),
         Workspace("PATCH", "/api/campaigns/{id}", Member),
         Workspace("DELETE", "/api/campaigns/{id}", Member),
         Workspace("POST", "/api/campaigns/{id}/transitions", Member),
-        Workspace("GET", "/api/campaigns/{id}/audience", Viewer),
+        Read("/api/campaigns/{id}/audience"),
 
-        Workspace("GET", "/api/dashboard", Viewer),
+        Read("/api/dashboard"),
 
         Workspace("GET", "/api/audit", Admin),
         Workspace("POST", "/api/audit/verify", Admin, highValue: true),

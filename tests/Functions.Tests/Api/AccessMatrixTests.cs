@@ -152,6 +152,31 @@ public sealed class AccessMatrixTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_read_that_checks_membership_itself_refuses_a_non_member_and_sees_nothing()
+    {
+        var (home, owner) = await _seed.WorkspaceWithOwnerAsync();
+        var (_, stranger) = await _seed.WorkspaceWithOwnerAsync();
+        var contact = (await HttpAssert.JsonAsync(await _app.Client.SendAsync(Request(HttpMethod.Post, "/api/contacts", owner.Token, new { email = "x@example.test" })), HttpStatusCode.Created))
+            .GetProperty("id").GetString()!;
+        var failures = new List<string>();
+        foreach (var rule in AccessRules.Table.Where(r => r.DeferMembership))
+        {
+            var path = Fill(rule.Route, home, _ => contact);
+            var request = Request(HttpMethod.Get, path, stranger.Token);
+            request.Headers.Add("X-Workspace-Id", home.ToString());
+            var response = await _app.Client.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != HttpStatusCode.Forbidden || body.Contains("x@example.test", StringComparison.Ordinal))
+            {
+                failures.Add($"{path}: {(int)response.StatusCode} {body}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        Assert.True(await _db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE event = 'access.denied' AND actor_user_id = '{stranger.Id}'") > 0);
+    }
+
+    [Fact]
     public async Task A_key_cannot_reach_another_workspace_by_naming_it()
     {
         var (home, _) = await _seed.WorkspaceWithOwnerAsync();

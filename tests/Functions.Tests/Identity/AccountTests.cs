@@ -106,6 +106,22 @@ public sealed class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logins_failures_and_logouts_are_in_the_audit_log()
+    {
+        var email = NewEmail();
+        var tokens = await RegisterAsync(email);
+        await LoginAsync(email, "wrong password 1");
+        await LoginAsync(NewEmail(), "wrong password 1");
+        await _app.Client.SendAsync(Request(HttpMethod.Post, "/api/auth/logout", tokens.GetProperty("accessToken").GetString()));
+        var user = tokens.GetProperty("userId").GetGuid();
+
+        Assert.Equal(1L, await _db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE event = 'auth.login' AND actor_user_id = '{user}'"));
+        Assert.Equal(1L, await _db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE event = 'auth.failed_login' AND actor_user_id = '{user}' AND details->>'reason' = 'wrong_password'"));
+        Assert.Equal(1L, await _db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE event = 'auth.logout' AND actor_user_id = '{user}'"));
+        Assert.True(await _db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE event = 'auth.failed_login' AND details->>'reason' = 'unknown_email'") >= 1);
+    }
+
+    [Fact]
     public async Task A_successful_login_resets_the_failure_count()
     {
         var email = NewEmail();

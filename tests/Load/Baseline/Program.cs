@@ -16,7 +16,7 @@ switch (mode)
         app.MapGet("/constant", () => answer);
         break;
     case "point":
-        var dataSource = PointSelect.CreateDataSource(builder.Configuration["Postgres:Pooled"]);
+        var dataSource = PointSelect.CreateDataSource(builder.Configuration["Postgres:Pooled"], builder.Configuration.GetValue("Postgres:MaxAutoPrepare", 0));
         app.MapGet("/point/{id:int}", (int id, CancellationToken cancel) => PointSelect.RunAsync(dataSource, id, cancel));
         break;
     default:
@@ -33,19 +33,19 @@ internal sealed record Contact(int Id, string Name, string Email);
 
 internal static class PointSelect
 {
-    public static NpgsqlDataSource CreateDataSource(string? connectionString)
+    public static NpgsqlDataSource CreateDataSource(string? connectionString, int maxAutoPrepare)
     {
         if (string.IsNullOrEmpty(connectionString))
         {
             throw new InvalidOperationException("Postgres__Pooled is not set (eval \"$(scripts/servers env)\")");
         }
 
-        // Same pool as the app's pooled source (PgBouncer-safe, default Postgres:MaxPoolSize 50), so only
-        // the HTTP side differs when an app endpoint is compared with this.
+        // Same pool as the app's pooled source (PgBouncer-safe, default Postgres:MaxPoolSize 50, and the same
+        // Postgres:MaxAutoPrepare), so only the HTTP side differs when an app endpoint is compared with this.
         var csb = new NpgsqlConnectionStringBuilder(connectionString)
         {
             NoResetOnClose = true,
-            MaxAutoPrepare = 0,
+            MaxAutoPrepare = maxAutoPrepare,
             MaxPoolSize = 50,
             ApplicationName = "agentcrm-baseline",
         };
