@@ -19,8 +19,9 @@ public sealed record RequestOrigin(string? IpAddress, string? RequestId);
 
 /// <summary>
 /// Accounts: register, login with lockout, logout. Passwords are hashed with ASP.NET Core Identity's
-/// PBKDF2 hasher. A wrong password and an unknown email answer alike, and cost alike (a dummy verify),
-/// so the API does not reveal which emails have accounts.
+/// PBKDF2 hasher. A wrong password and an unknown email answer alike, and cost alike (a dummy verify).
+/// Two answers do tell that an email has an account, as in any sign-up flow: registering it again (409)
+/// and a lockout (429), which is worth telling the real owner; both are rate-limited per IP (issue 4).
 /// </summary>
 public sealed class AccountService(PostgresDataSources data, SessionTokens sessions, IAuditLog audit, AuthOptions options, TimeProvider time)
 {
@@ -110,6 +111,7 @@ public sealed class AccountService(PostgresDataSources data, SessionTokens sessi
 
         if (lockedUntil > now)
         {
+            Hasher.VerifyHashedPassword(User, DummyHash.Value, request.Password); // costs what a check costs
             await audit.AppendAsync(new AuditEvent(workspaceId, AuditEvents.FailedLogin, userId, null, origin.IpAddress, origin.RequestId,
                 new JsonObject { ["reason"] = "locked" }), cancellationToken);
             throw Locked(lockedUntil.Value, now);

@@ -39,7 +39,8 @@ public sealed class ExternalUsers(PostgresDataSources data, TimeProvider time)
 
         // Whoever won a race for this subject, this reads their row.
         return await FindAsync(connection, identity, cancellationToken)
-            ?? throw new InvalidOperationException($"Could not provision a user for subject {identity.Subject} of {identity.Issuer}.");
+            ?? throw new Platform.Problems.ProblemException(Platform.Problems.ProblemTypes.Conflict,
+                "No account could be made for this identity: its email and the issuer's fallback address are both taken by other accounts.");
     }
 
     private static async Task<(Guid, Guid?)?> FindAsync(NpgsqlConnection connection, ExternalIdentity identity, CancellationToken cancellationToken)

@@ -121,13 +121,16 @@ ALTER TABLE workspace_invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY;
 
 -- A user sees the workspaces and memberships that are theirs (to list them and to choose one); every
--- other row only inside its own workspace's transaction. Writes only ever inside it.
+-- other row only inside its own workspace's transaction. Writes only ever inside it: the wider
+-- policies are FOR SELECT, so a transaction scoped to one workspace cannot touch another's rows.
 CREATE POLICY tenant ON workspaces
-    USING (id = app.workspace_id() OR id IN (SELECT m.workspace_id FROM workspace_members m WHERE m.user_id = app.user_id()))
-    WITH CHECK (id = app.workspace_id());
+    USING (id = app.workspace_id()) WITH CHECK (id = app.workspace_id());
+CREATE POLICY member_reads ON workspaces FOR SELECT
+    USING (id IN (SELECT m.workspace_id FROM workspace_members m WHERE m.user_id = app.user_id()));
 CREATE POLICY tenant ON workspace_members
-    USING (workspace_id = app.workspace_id() OR user_id = app.user_id())
-    WITH CHECK (workspace_id = app.workspace_id());
+    USING (workspace_id = app.workspace_id()) WITH CHECK (workspace_id = app.workspace_id());
+CREATE POLICY member_reads ON workspace_members FOR SELECT
+    USING (user_id = app.user_id());
 CREATE POLICY tenant ON workspace_invitations
     USING (workspace_id = app.workspace_id()) WITH CHECK (workspace_id = app.workspace_id());
 CREATE POLICY tenant ON api_keys

@@ -47,7 +47,8 @@ public sealed class MemberService(PostgresDataSources data, IAuditLog audit)
         await session.CommitAsync(cancellationToken);
         await audit.AppendAsync(AuditEntries.Admin(access, origin, "member.role_change",
             new() { ["userId"] = userId.ToString(), ["from"] = current.ToWire(), ["to"] = newRole.ToWire() }), cancellationToken);
-        return (await ListAsync(access, cancellationToken)).Single(m => m.UserId == userId);
+        return (await ListAsync(access, cancellationToken)).FirstOrDefault(m => m.UserId == userId)
+            ?? throw new ProblemException(ProblemTypes.NotFound, "No such member in this workspace.");
     }
 
     public async Task RemoveAsync(WorkspaceAccess access, string userIdText, RequestOrigin origin, CancellationToken cancellationToken)
@@ -67,9 +68,10 @@ public sealed class MemberService(PostgresDataSources data, IAuditLog audit)
     private static async Task<WorkspaceRole> LockAndCheckAsync(TenantSession session, WorkspaceAccess access, Guid userId, WorkspaceRole? newRole, CancellationToken cancellationToken)
     {
         await using var batch = session.CreateBatch("""
-            SELECT user_id, role FROM workspace_members WHERE workspace_id = $1 AND (role = 'owner' OR user_id = $2) ORDER BY user_id FOR UPDATE
-            """, access.WorkspaceId, userId);
+            SELECT user_id, role FROM workspace_members WHERE workspace_id = $1 AND (role = 'owner' OR user_id = $2 OR user_id = $3) ORDER BY user_id FOR UPDATE
+            """, access.WorkspaceId, userId, access.Caller.UserId);
         WorkspaceRole? current = null;
+        WorkspaceRole? callerRole = null;
         var owners = 0;
         await using (var reader = await session.ReadAsync(batch, cancellationToken))
         {
@@ -78,6 +80,7 @@ public sealed class MemberService(PostgresDataSources data, IAuditLog audit)
                 var role = WorkspaceRoles.Parse(reader.GetString(1));
                 owners += role == WorkspaceRole.Owner ? 1 : 0;
                 current = reader.GetGuid(0) == userId ? role : current;
+                callerRole = reader.GetGuid(0) == access.Caller.UserId ? role : callerRole;
             }
         }
 
@@ -87,7 +90,8 @@ public sealed class MemberService(PostgresDataSources data, IAuditLog audit)
         }
 
         var touchesOwner = current == WorkspaceRole.Owner || newRole == WorkspaceRole.Owner;
-        if (touchesOwner && access.Role != WorkspaceRole.Owner)
+        // The caller's role as it is now, under the lock: not as it was when the request began.
+        if (touchesOwner && callerRole != WorkspaceRole.Owner)
         {
             throw new ProblemException(ProblemTypes.Forbidden, "Only an owner may make or unmake an owner.");
         }

@@ -76,14 +76,27 @@ public sealed class WorkspaceService(PostgresDataSources data, SessionTokens ses
     public async Task<WorkspaceSwitched> SwitchAsync(WorkspaceAccess access, RequestOrigin origin, CancellationToken cancellationToken)
     {
         var caller = access.Caller;
-        await using (var command = data.Pooled.CreateCommand("UPDATE users SET active_workspace_id = $1 WHERE id = $2").Args(access.WorkspaceId, caller.UserId))
+        if (caller.SessionId is not { } session)
         {
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            // A token of an external issuer has no session of ours to extend: it names the workspace per request.
+            throw new ProblemException(ProblemTypes.Forbidden, "Tokens of an external issuer cannot switch; send X-Workspace-Id instead.");
+        }
+
+        // A switch mints a fresh token, so it must not outlive its session: logout or refresh-token reuse ends both.
+        await using (var command = data.Pooled.CreateCommand("""
+            UPDATE users SET active_workspace_id = $1 WHERE id = $2
+              AND EXISTS (SELECT FROM refresh_tokens WHERE family_id = $3 AND revoked_at IS NULL AND expires_at > $4)
+            """).Args(access.WorkspaceId, caller.UserId, session, time.GetUtcNow()))
+        {
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                throw new ProblemException(ProblemTypes.Unauthorized, "The session this token belongs to has ended; sign in again.");
+            }
         }
 
         await audit.AppendAsync(new AuditEvent(access.WorkspaceId, AuditEvents.WorkspaceSwitch, caller.UserId, null, origin.IpAddress, origin.RequestId,
             new() { ["from"] = caller.WorkspaceId?.ToString() }), cancellationToken);
-        var (token, expiresAt) = sessions.AccessToken(caller.UserId!.Value, access.WorkspaceId, caller.SessionId ?? Guid.Empty);
+        var (token, expiresAt) = sessions.AccessToken(caller.UserId!.Value, access.WorkspaceId, session);
         return new WorkspaceSwitched(access.WorkspaceId, token, "Bearer", (int)(expiresAt - time.GetUtcNow()).TotalSeconds);
     }
 

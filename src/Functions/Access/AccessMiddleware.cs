@@ -31,7 +31,7 @@ public sealed partial class AccessMiddleware(
         var rule = endpoint.Metadata.GetMetadata<AccessRule>() ?? AccessRules.Find(context.Request.Method, endpoint.RoutePattern.RawText);
         if (rule is null)
         {
-            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
             {
                 await next(context); // the Functions host's own invocations, on loopback only
                 return;
@@ -74,6 +74,7 @@ public sealed partial class AccessMiddleware(
             context.Features.Set(access);
         }
 
+        int? failedWith = null;
         try
         {
             await next(context);
@@ -86,11 +87,24 @@ public sealed partial class AccessMiddleware(
                 : RoleTooLow(rule, caller, denied.Role.Value));
             return;
         }
-
-        if (rule.HighValue)
+        catch (ProblemException problem)
         {
-            await audit.AppendAsync(Audit(context, AuditEvents.ApiRequest, caller, context.Features.Get<WorkspaceAccess>()?.WorkspaceId, rule,
-                new JsonObject { ["status"] = context.Response.StatusCode }), CancellationToken.None);
+            failedWith = problem.Type.Status;
+            throw;
+        }
+        catch (Exception)
+        {
+            failedWith = StatusCodes.Status500InternalServerError;
+            throw;
+        }
+        finally
+        {
+            // A refused or failed high-value call is as much worth recording as one that went through.
+            if (rule.HighValue && context.Features.Get<WorkspaceAccess>() is { } recorded)
+            {
+                await audit.AppendAsync(Audit(context, AuditEvents.ApiRequest, caller, recorded.WorkspaceId, rule,
+                    new JsonObject { ["status"] = failedWith ?? context.Response.StatusCode }), CancellationToken.None);
+            }
         }
     }
 

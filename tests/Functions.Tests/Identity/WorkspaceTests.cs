@@ -82,6 +82,41 @@ public sealed class WorkspaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_switch_cannot_renew_the_token_of_an_ended_session()
+    {
+        var (token, _) = await RegisterAsync();
+        var ws = (await SendAsync(HttpMethod.Post, "/api/workspaces", token, new { name = "Mine" }, HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.NoContent, (await _app.Client.SendAsync(Request(HttpMethod.Post, "/api/auth/logout", token))).StatusCode);
+
+        var refused = await _app.Client.SendAsync(Request(HttpMethod.Post, $"/api/workspaces/{ws}/switch", token));
+
+        await HttpAssert.ProblemAsync(refused, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task A_transaction_scoped_to_one_workspace_cannot_write_the_rows_of_another_the_user_belongs_to()
+    {
+        var (home, user) = await _seed.WorkspaceWithOwnerAsync();
+        var other = await _seed.WorkspaceAsync();
+        await _db.ScalarAsync<int>($"INSERT INTO workspace_members VALUES ('{other}', '{user.Id}', 'viewer', now())");
+
+        await using var connection = new NpgsqlConnection(_db.AppConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var scope = new NpgsqlCommand($"SELECT set_config('app.workspace_id', '{home}', true), set_config('app.user_id', '{user.Id}', true)", connection, transaction);
+        await scope.ExecuteNonQueryAsync();
+        await using var visible = new NpgsqlCommand("SELECT count(*) FROM workspace_members WHERE user_id = @u", connection, transaction);
+        visible.Parameters.AddWithValue("u", user.Id);
+        Assert.Equal(2L, (long)(await visible.ExecuteScalarAsync())!); // the user may see both memberships
+
+        await using var delete = new NpgsqlCommand($"DELETE FROM workspace_members WHERE workspace_id = '{other}'", connection, transaction);
+        await using var rename = new NpgsqlCommand($"UPDATE workspaces SET name = 'hijacked' WHERE id = '{other}'", connection, transaction);
+
+        Assert.Equal(0, await delete.ExecuteNonQueryAsync());
+        Assert.Equal(0, await rename.ExecuteNonQueryAsync());
+    }
+
+    [Fact]
     public async Task Roles_change_but_the_last_owner_cannot_be_demoted_or_removed_and_only_owners_touch_owners()
     {
         var (ws, owner) = await _seed.WorkspaceWithOwnerAsync();

@@ -28,7 +28,11 @@ public sealed class TenantSeeder(TestDatabase database, TestApp app)
         var id = await UserAsync();
         await ExecuteAsync("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, now())", workspaceId, id, role.ToWire());
         await ExecuteAsync("UPDATE users SET active_workspace_id = $1 WHERE id = $2", workspaceId, id);
-        return new SeededUser(id, $"{id:N}@example.test", Token(id, workspaceId), role);
+        // A live session, as a login makes: a switch refuses tokens whose session has ended.
+        var session = Guid.NewGuid();
+        await ExecuteAsync("INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) VALUES ($1, $2, $3, now(), now() + interval '7 days')",
+            SecretTokens.Hash(SecretTokens.New()), session, id);
+        return new SeededUser(id, $"{id:N}@example.test", Token(id, workspaceId, session), role);
     }
 
     /// <summary>A workspace with an owner: the usual starting point.</summary>
@@ -46,8 +50,8 @@ public sealed class TenantSeeder(TestDatabase database, TestApp app)
         return key;
     }
 
-    public string Token(Guid userId, Guid? workspaceId) =>
-        app.Services.GetRequiredService<AccessTokenCodec>().Issue(userId, workspaceId, Guid.NewGuid(), out _);
+    public string Token(Guid userId, Guid? workspaceId, Guid? session = null) =>
+        app.Services.GetRequiredService<AccessTokenCodec>().Issue(userId, workspaceId, session ?? Guid.NewGuid(), out _);
 
     public static HttpRequestMessage Request(HttpMethod method, string path, string? bearer, object? body = null)
     {

@@ -110,23 +110,23 @@ public sealed class TenantSession : IAsyncDisposable
         var scoping = checking || IsScoping(batch);
         var reader = await batch.ExecuteReaderAsync(cancellationToken);
         _scoped = true;
-        if (checking)
+        try
         {
-            try
+            if (checking)
             {
                 await reader.ReadAsync(cancellationToken);
                 _deferred!.Verify(reader.IsDBNull(0) ? null : WorkspaceRoles.Parse(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1));
             }
-            catch
+
+            if (scoping)
             {
-                await reader.DisposeAsync();
-                throw;
+                await reader.NextResultAsync(cancellationToken);
             }
         }
-
-        if (scoping)
+        catch
         {
-            await reader.NextResultAsync(cancellationToken);
+            await reader.DisposeAsync(); // before the session's rollback, so the first error is the one reported
+            throw;
         }
 
         return reader;

@@ -43,7 +43,17 @@ public sealed class ExternalTokenValidator
             return new ExternalValidation(TokenFailure.UnknownKey, null);
         }
 
-        var parameters = await issuer.ParametersAsync(cancellationToken);
+        TokenValidationParameters parameters;
+        try
+        {
+            parameters = await issuer.ParametersAsync(cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            // The issuer's metadata or keys cannot be fetched: not the caller's fault, and worth retrying.
+            throw new Problems.ProblemException(Problems.ProblemTypes.Unavailable, "The token issuer's signing keys cannot be fetched right now; retry later.");
+        }
+
         var result = await _handler.ValidateTokenAsync(unverified, parameters);
         if (!result.IsValid)
         {
@@ -99,6 +109,8 @@ public sealed class ExternalTokenValidator
                 ValidIssuer = Options.Issuer,
                 ValidAudience = Options.Audience,
                 IssuerSigningKeys = configuration.SigningKeys,
+                // Lets the handler refetch the keys once when a token names a key id it has not seen (a rotation).
+                ConfigurationManager = _configuration,
                 ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSsaPssSha256],
                 ClockSkew = _skew,
                 RequireExpirationTime = true,
