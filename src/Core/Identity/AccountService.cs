@@ -80,35 +80,19 @@ public sealed class AccountService(PostgresDataSources data, SessionTokens sessi
             throw Invalid();
         }
 
+        // Read, then hash with no connection held and no row locked (PBKDF2 takes tens of milliseconds);
+        // the outcome is then written by one conditional statement, so concurrent attempts still count.
+        var account = await FindAccountAsync(EmailAddress.Normalize(request.Email), cancellationToken);
         var now = time.GetUtcNow();
-        await using var connection = await data.Pooled.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var find = new NpgsqlCommand("""
-            SELECT id, password_hash, failed_logins, locked_until, active_workspace_id FROM users WHERE email_normalized = $1 FOR UPDATE
-            """, connection, transaction).Args(EmailAddress.Normalize(request.Email));
-        Guid userId;
-        string? hash;
-        int failed;
-        DateTimeOffset? lockedUntil;
-        Guid? workspaceId;
-        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        if (account is null)
         {
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                Hasher.VerifyHashedPassword(User, DummyHash.Value, request.Password);
-                await reader.DisposeAsync();
-                await audit.AppendAsync(new AuditEvent(null, AuditEvents.FailedLogin, null, null, origin.IpAddress, origin.RequestId,
-                    new JsonObject { ["reason"] = "unknown_email" }), cancellationToken);
-                throw Invalid();
-            }
-
-            userId = reader.GetGuid(0);
-            hash = reader.IsDBNull(1) ? null : reader.GetString(1);
-            failed = reader.GetInt32(2);
-            lockedUntil = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3);
-            workspaceId = reader.IsDBNull(4) ? null : reader.GetGuid(4);
+            Hasher.VerifyHashedPassword(User, DummyHash.Value, request.Password);
+            await audit.AppendAsync(new AuditEvent(null, AuditEvents.FailedLogin, null, null, origin.IpAddress, origin.RequestId,
+                new JsonObject { ["reason"] = "unknown_email" }), cancellationToken);
+            throw Invalid();
         }
 
+        var (userId, hash, lockedUntil, workspaceId) = account.Value;
         if (lockedUntil > now)
         {
             Hasher.VerifyHashedPassword(User, DummyHash.Value, request.Password); // costs what a check costs
@@ -118,29 +102,50 @@ public sealed class AccountService(PostgresDataSources data, SessionTokens sessi
         }
 
         var verdict = hash is null ? PasswordVerificationResult.Failed : Hasher.VerifyHashedPassword(User, hash, request.Password);
+        await using var connection = await data.Pooled.OpenConnectionAsync(cancellationToken);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            var locks = failed + 1 >= options.LockoutThreshold;
             await using var fail = new NpgsqlCommand("""
-                UPDATE users SET failed_logins = CASE WHEN $2 THEN 0 ELSE failed_logins + 1 END,
-                                 locked_until = CASE WHEN $2 THEN $3 ELSE locked_until END
-                WHERE id = $1
-                """, connection, transaction).Args(userId, locks, now + options.LockoutDuration);
-            await fail.ExecuteNonQueryAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+                UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+                                 locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END
+                WHERE id = $1 RETURNING locked_until > $4
+                """, connection).Args(userId, options.LockoutThreshold, now + options.LockoutDuration, now);
+            var locks = await fail.ExecuteScalarAsync(cancellationToken) is true;
             await audit.AppendAsync(new AuditEvent(workspaceId, AuditEvents.FailedLogin, userId, null, origin.IpAddress, origin.RequestId,
                 new JsonObject { ["reason"] = "wrong_password", ["locked"] = locks }), cancellationToken);
             throw locks ? Locked(now + options.LockoutDuration, now) : Invalid();
         }
 
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var succeed = new NpgsqlCommand("""
-            UPDATE users SET failed_logins = 0, locked_until = NULL, password_hash = COALESCE($2, password_hash) WHERE id = $1
-            """, connection, transaction).Args(userId, verdict == PasswordVerificationResult.SuccessRehashNeeded ? Hasher.HashPassword(User, request.Password) : null);
-        await succeed.ExecuteNonQueryAsync(cancellationToken);
+            UPDATE users SET failed_logins = 0, locked_until = NULL, password_hash = COALESCE($2, password_hash)
+            WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $3) RETURNING active_workspace_id
+            """, connection, transaction).Args(userId, verdict == PasswordVerificationResult.SuccessRehashNeeded ? Hasher.HashPassword(User, request.Password) : null, now);
+        var active = await succeed.ExecuteScalarAsync(cancellationToken);
+        if (active is null)
+        {
+            // Locked by a concurrent wrong attempt while this one was hashing: the lock wins.
+            throw Locked(now + options.LockoutDuration, now);
+        }
+
+        workspaceId = active is Guid id ? id : null;
         var pair = await sessions.StartAsync(connection, transaction, userId, workspaceId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await audit.AppendAsync(new AuditEvent(workspaceId, AuditEvents.Login, userId, null, origin.IpAddress, origin.RequestId, null), cancellationToken);
         return pair;
+    }
+
+    private async Task<(Guid Id, string? Hash, DateTimeOffset? LockedUntil, Guid? WorkspaceId)?> FindAccountAsync(string email, CancellationToken cancellationToken)
+    {
+        await using var find = data.Pooled.CreateCommand("SELECT id, password_hash, locked_until, active_workspace_id FROM users WHERE email_normalized = $1").Args(email);
+        await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return (reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.IsDBNull(3) ? null : reader.GetGuid(3));
     }
 
     public async Task LogoutAsync(Caller caller, RequestOrigin origin, CancellationToken cancellationToken)

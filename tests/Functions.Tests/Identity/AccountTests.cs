@@ -122,6 +122,18 @@ public sealed class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_wrong_passwords_all_count_and_lock_the_account()
+    {
+        var email = NewEmail();
+        await RegisterAsync(email);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => LoginAsync(email, $"wrong password {i}")));
+
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.TooManyRequests);
+        await HttpAssert.ProblemAsync(await LoginAsync(email, "correct horse 42"), HttpStatusCode.TooManyRequests, "account-locked");
+    }
+
+    [Fact]
     public async Task A_successful_login_resets_the_failure_count()
     {
         var email = NewEmail();
