@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using AgentCrm.Core.Platform.Problems;
+using AgentCrm.Core.Platform.Validation;
 
 namespace AgentCrm.Core.Contacts;
 
@@ -7,32 +8,18 @@ namespace AgentCrm.Core.Contacts;
 internal static partial class ContactRules
 {
     public const int MaxName = 200;
-    public const int MaxEmail = 254;
     public const int MaxCompany = 200;
     public const int MaxTags = 20;
     public const int MaxTag = 50;
-
-    // Deliberately loose (no RFC 5322 parser): one @, a dot in the domain, no whitespace, a local part
-    // within SMTP's 64 characters. Deliverability is the mail provider's to judge.
-    [GeneratedRegex(@"^[^\s@]{1,64}@[^\s@.][^\s@]*\.[^\s@]*[^\s@.]$", RegexOptions.CultureInvariant)]
-    private static partial Regex EmailPattern();
 
     [GeneratedRegex(@"^\+[1-9][0-9]{1,14}$", RegexOptions.CultureInvariant)]
     private static partial Regex E164Pattern();
 
     public static void Email(ValidationErrors errors, string? email)
     {
-        if (email is null)
+        if (EmailAddress.Problem(email) is { } problem)
         {
-            errors.Add("email", "is required.");
-        }
-        else if (email.Length > MaxEmail)
-        {
-            errors.Add("email", $"must be at most {MaxEmail} characters.");
-        }
-        else if (!EmailPattern().IsMatch(email))
-        {
-            errors.Add("email", "must be an email address like name@example.com.");
+            errors.Add("email", problem);
         }
     }
 

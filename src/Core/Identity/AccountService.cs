@@ -3,6 +3,7 @@ using AgentCrm.Core.Audit;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Problems;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Platform.Validation;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
 
@@ -32,7 +33,7 @@ public sealed class AccountService(PostgresDataSources data, SessionTokens sessi
     public async Task<TokenPair> RegisterAsync(RegisterRequest request, RequestOrigin origin, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (EmailAddress.Problem(request.Email) is { } emailProblem)
+        if (EmailAddress.Problem(request.Email?.Trim()) is { } emailProblem)
         {
             errors["email"] = [emailProblem];
         }

@@ -3,6 +3,7 @@ using AgentCrm.Core.Identity;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Problems;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Platform.Validation;
 using Npgsql;
 
 namespace AgentCrm.Core.Workspaces;
@@ -23,7 +24,7 @@ public sealed class InvitationService(PostgresDataSources data, IAuditLog audit,
     public async Task<CreatedInvitation> CreateAsync(WorkspaceAccess access, string? email, string? role, RequestOrigin origin, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (EmailAddress.Problem(email) is { } emailProblem)
+        if (EmailAddress.Problem(email?.Trim()) is { } emailProblem)
         {
             errors["email"] = [emailProblem];
         }

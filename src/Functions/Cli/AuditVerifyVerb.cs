@@ -42,11 +42,7 @@ public sealed class AuditVerifyVerb : CliVerb
             return CliVerbs.UsageError;
         }
 
-        var reader = new SettingsReader(new ConfigurationBuilder().AddEnvironmentVariables().Build());
-        var options = PostgresOptions.Read(reader);
-        reader.ThrowIfProblems();
-
-        await using var dataSources = new PostgresDataSources(options, NullLoggerFactory.Instance);
+        await using var dataSources = DatabaseFromEnvironment();
         var chains = await AuditVerifier.VerifyAsOwnerAsync(dataSources.Owner, workspace, cancellationToken);
         foreach (var chain in chains)
         {

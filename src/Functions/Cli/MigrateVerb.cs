@@ -44,11 +44,7 @@ public sealed class MigrateVerb : CliVerb
             }
         }
 
-        var reader = new SettingsReader(new ConfigurationBuilder().AddEnvironmentVariables().Build());
-        var options = PostgresOptions.Read(reader);
-        reader.ThrowIfProblems();
-
-        await using var dataSources = new PostgresDataSources(options, NullLoggerFactory.Instance);
+        await using var dataSources = DatabaseFromEnvironment();
         var runner = new MigrationRunner(dataSources, MigrationCatalog.Embedded, NullLogger<MigrationRunner>.Instance);
         if (statusOnly)
         {
