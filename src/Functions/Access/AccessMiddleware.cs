@@ -144,11 +144,6 @@ public sealed partial class AccessMiddleware(
             return null;
         }
 
-        if (rule.DeferMembership && keyAccess is null && !fromRoute)
-        {
-            return WorkspaceAccess.Deferred(workspaceId.Value, caller, rule.MinRole);
-        }
-
         WorkspaceAccess? access;
         if (keyAccess is not null)
         {

@@ -3,6 +3,7 @@ using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
 using AgentCrm.Core.Platform.Observability;
+using AgentCrm.Core.Platform.Redis;
 using AgentCrm.Core.Platform.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -22,7 +23,8 @@ public sealed record AppSettings(
     DurableOptions Durable,
     AuthOptions Auth,
     AuditOptions Audit,
-    IdempotencyOptions Idempotency)
+    IdempotencyOptions Idempotency,
+    RedisOptions Redis)
 {
     /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
     public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
@@ -31,8 +33,9 @@ public sealed record AppSettings(
     public static AppSettings Load(SettingsReader reader, IHostEnvironment environment)
     {
         var isProduction = environment.IsProduction();
+        var hosting = HostingOptions.Read(reader);
         var settings = new AppSettings(
-            HostingOptions.Read(reader),
+            hosting,
             HttpOptions.Read(reader),
             PostgresOptions.Read(reader),
             MigrationOptions.Read(reader, environment.IsDevelopment()),
@@ -43,7 +46,8 @@ public sealed record AppSettings(
             DurableOptions.Read(reader),
             AuthOptions.Read(reader),
             AuditOptions.Read(reader),
-            IdempotencyOptions.Read(reader));
+            IdempotencyOptions.Read(reader),
+            RedisOptions.Read(reader, environment.EnvironmentName, hosting.Slot));
         reader.ThrowIfProblems();
         return settings;
     }
