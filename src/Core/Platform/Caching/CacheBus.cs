@@ -129,21 +129,9 @@ public sealed partial class CacheBus : IDisposable
 
     private async Task SubscribeAsync(CancellationToken cancellationToken)
     {
-        for (var attempt = 1; !cancellationToken.IsCancellationRequested; attempt++)
-        {
-            try
-            {
-                await _subscriber.SubscribeAsync(CacheMessage.Channel, OnMessage, cancellationToken);
-                await RefreshEpochAsync(cancellationToken);
-                return;
-            }
-            catch (RedisException e)
-            {
-                var delay = Backoff(attempt);
-                LogSubscribeFailed(_logger, e.Message, (int)delay.TotalMilliseconds);
-                await DelayAsync(delay, cancellationToken);
-            }
-        }
+        // The subscriber keeps the subscription across reconnects itself: subscribe once, then learn the epoch.
+        await RetryAsync(token => _subscriber.SubscribeAsync(CacheMessage.Channel, OnMessage, token), cancellationToken);
+        await RetryAsync(RefreshEpochAsync, cancellationToken);
     }
 
     /// <summary>Reads the epoch and only then declares the caches usable.</summary>
@@ -228,7 +216,7 @@ public sealed partial class CacheBus : IDisposable
         }
     }
 
-    private static async Task RetryAsync(Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+    private async Task RetryAsync(Func<CancellationToken, Task> work, CancellationToken cancellationToken)
     {
         for (var attempt = 1; !cancellationToken.IsCancellationRequested; attempt++)
         {
@@ -237,9 +225,15 @@ public sealed partial class CacheBus : IDisposable
                 await work(cancellationToken);
                 return;
             }
-            catch (RedisException)
+            catch (RedisException e)
             {
-                await DelayAsync(Backoff(attempt), cancellationToken);
+                var delay = Backoff(attempt);
+                if (attempt == 1)
+                {
+                    LogNotReady(_logger, e.Message, (int)delay.TotalMilliseconds);
+                }
+
+                await DelayAsync(delay, cancellationToken);
             }
         }
     }
@@ -274,8 +268,8 @@ public sealed partial class CacheBus : IDisposable
         _stopping.Dispose();
     }
 
-    [LoggerMessage(EventId = 7301, Level = LogLevel.Warning, Message = "Cache invalidations cannot subscribe ({Reason}); caches are bypassed; retrying in {DelayMs} ms")]
-    private static partial void LogSubscribeFailed(ILogger logger, string reason, int delayMs);
+    [LoggerMessage(EventId = 7301, Level = LogLevel.Warning, Message = "Cache invalidations are not in step yet ({Reason}); caches are bypassed; retrying from {DelayMs} ms")]
+    private static partial void LogNotReady(ILogger logger, string reason, int delayMs);
 
     [LoggerMessage(EventId = 7302, Level = LogLevel.Warning, Message = "A cache invalidation did not reach Redis ({Reason}); caches are bypassed here until the epoch moves on")]
     private static partial void LogInvalidationLost(ILogger logger, string reason);
