@@ -34,7 +34,7 @@ public sealed partial class AccessCacheWarmer(
         var (memberships, keys) = (0, 0);
         try
         {
-            await bus.WhenReadyAsync(deadline.Token);
+            await bus.WhenSynchronizedAsync(deadline.Token);
             var membershipMark = caches.Memberships.InvalidationMark;
             var keyMark = caches.ApiKeys.InvalidationMark;
             var workspaces = new List<Guid>();

@@ -73,7 +73,7 @@ public sealed partial class CacheBus : IDisposable
         }
     }
 
-    /// <summary>Subscribes in the background (retrying until Redis answers); see <see cref="WhenReadyAsync"/>.</summary>
+    /// <summary>Subscribes in the background (retrying until Redis answers); see <see cref="WhenSynchronizedAsync"/>.</summary>
     public void Start()
     {
         if (!_redis.IsConfigured || Interlocked.Exchange(ref _started, 1) == 1)
@@ -86,8 +86,16 @@ public sealed partial class CacheBus : IDisposable
         _ = SubscribeAsync(_stopping.Token);
     }
 
-    /// <summary>Completes when the caches are first usable, or when <paramref name="cancellationToken"/> gives up waiting.</summary>
-    public Task WhenReadyAsync(CancellationToken cancellationToken) => _firstReady.Task.WaitAsync(cancellationToken);
+    /// <summary>Completes when the caches are usable, or throws when <paramref name="cancellationToken"/> gives up waiting.</summary>
+    public async Task WhenSynchronizedAsync(CancellationToken cancellationToken)
+    {
+        await _firstReady.Task.WaitAsync(cancellationToken);
+        // The subscriber says nothing when it first connects: look until it has.
+        while (!IsSynchronized)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+    }
 
     internal async Task PublishAsync(CacheMessage message)
     {
