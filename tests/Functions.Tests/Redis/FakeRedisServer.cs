@@ -49,6 +49,9 @@ public sealed class FakeRedisServer : IAsyncDisposable
         await stream.WriteAsync(Encoding.ASCII.GetBytes(raw));
     };
 
+    /// <summary>Never answers. (Waits on the server's own token: an unrooted endless wait would let the GC close the socket.)</summary>
+    public Func<NetworkStream, Task> Hang => _ => Task.Delay(Timeout.InfiniteTimeSpan, _stopping.Token);
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
@@ -100,7 +103,7 @@ public sealed class FakeRedisServer : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
         {
             // the client went away, or a fault closed the socket
         }

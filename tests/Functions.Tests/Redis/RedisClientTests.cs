@@ -100,11 +100,15 @@ public sealed class RedisClientTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_reply_times_out_alone_and_the_next_command_gets_its_own_reply()
     {
-        await using var fast = TestRedis.Client(_options with { CommandTimeout = TimeSpan.FromMilliseconds(150) });
+        // A server of its own: CLIENT PAUSE would stall every other test's commands on the shared one.
+        await using var server = await RedisServerProcess.StartAsync();
+        var options = TestRedis.Options(server.Url, timeoutMs: 150);
+        await using var admin = TestRedis.Client(options with { CommandTimeout = TimeSpan.FromSeconds(5) });
+        await using var fast = TestRedis.Client(options);
         await fast.SetAsync("after", "mine"u8.ToArray(), TimeSpan.FromMinutes(1));
 
-        // CLIENT PAUSE from another connection holds every client's commands for 600 ms on the real server.
-        await _client.ExecuteAsync("CLIENT", ["PAUSE", 600, "ALL"]);
+        // CLIENT PAUSE holds every other client's commands for 600 ms on the real server.
+        await admin.ExecuteAsync("CLIENT", ["PAUSE", 600, "ALL"]);
         var timedOut = await Assert.ThrowsAsync<RedisTimeoutException>(() => fast.ExecuteAsync("ECHO", ["late"]));
         Assert.Contains("ECHO", timedOut.Message, StringComparison.Ordinal);
 
@@ -121,7 +125,6 @@ public sealed class RedisClientTests : IAsyncLifetime
             }
         }, TimeSpan.FromSeconds(10));
         Assert.True(fast.IsConnected);
-        await fast.DeleteAsync(["after"]);
     }
 
     [Fact]
