@@ -5,8 +5,11 @@ using AgentCrm.Core.Platform.Security;
 
 namespace AgentCrm.Core.Contacts;
 
-/// <summary>Contact use cases: validate, then let the store do the work. Unknown ids are 404 problems.</summary>
-public sealed class ContactService(ContactStore store, TimeProvider time)
+/// <summary>
+/// Contact use cases: validate, then let the store do the work. Reads go through <see cref="ContactCache"/>;
+/// every write invalidates it once committed. Unknown ids are 404 problems.
+/// </summary>
+public sealed class ContactService(ContactStore store, ContactCache cache, TimeProvider time)
 {
     public async Task<Contact> CreateAsync(WorkspaceAccess access, NewContact input, CancellationToken cancellationToken)
     {
@@ -20,11 +23,14 @@ public sealed class ContactService(ContactStore store, TimeProvider time)
 
         var now = time.GetUtcNow();
         var contact = new Contact(Guid.CreateVersion7(now), input.Email!, input.Name, input.Phone, input.Company, status, tags, now, now, 1);
-        return await store.InsertAsync(access, contact, cancellationToken);
+        var created = await store.InsertAsync(access, contact, cancellationToken);
+        await cache.ChangedAsync(access.WorkspaceId, null);
+        return created;
     }
 
     public async Task<Contact> GetAsync(WorkspaceAccess access, Guid id, CancellationToken cancellationToken) =>
-        await store.FindAsync(access, id, cancellationToken) ?? throw NotFound();
+        await cache.Contacts.GetOrLoadAsync(ContactCache.ContactKey(access.WorkspaceId, id), token => store.FindAsync(access, id, token), cancellationToken)
+            ?? throw NotFound();
 
     public async Task<Contact> UpdateAsync(WorkspaceAccess access, Guid id, ContactPatch patch, IfMatch ifMatch, CancellationToken cancellationToken)
     {
@@ -43,7 +49,7 @@ public sealed class ContactService(ContactStore store, TimeProvider time)
         var tags = patch.Tags.IsPresent ? ContactRules.Tags(errors, patch.Tags.Value) : null;
         errors.ThrowIfAny();
 
-        return await store.UpdateAsync(access, id, current =>
+        var updated = await store.UpdateAsync(access, id, current =>
         {
             ifMatch.Check(current.Version);
             return current with
@@ -56,6 +62,8 @@ public sealed class ContactService(ContactStore store, TimeProvider time)
                 Tags = tags ?? current.Tags,
             };
         }, time.GetUtcNow(), cancellationToken) ?? throw NotFound();
+        await cache.ChangedAsync(access.WorkspaceId, id);
+        return updated;
     }
 
     public async Task DeleteAsync(WorkspaceAccess access, Guid id, CancellationToken cancellationToken)
@@ -64,6 +72,8 @@ public sealed class ContactService(ContactStore store, TimeProvider time)
         {
             throw NotFound();
         }
+
+        await cache.ChangedAsync(access.WorkspaceId, id);
     }
 
     public async Task<Page<Contact>> ListAsync(WorkspaceAccess access, ContactFilter filter, string? limit, string? cursor, CancellationToken cancellationToken)
@@ -72,7 +82,8 @@ public sealed class ContactService(ContactStore store, TimeProvider time)
         var page = PageRequest.Parse(limit, cursor, errors);
         var normalized = filter.Normalize(errors);
         errors.ThrowIfAny();
-        return await store.ListAsync(access, normalized, page, cancellationToken);
+        return (await cache.Lists.GetOrLoadAsync(ContactCache.ListNamespace(access.WorkspaceId), ContactCache.ListKey(access.WorkspaceId, normalized, page),
+            async token => await store.ListAsync(access, normalized, page, token), cancellationToken))!;
     }
 
     /// <summary>How many live contacts match; <paramref name="prefix"/> names the filter's place in the request for errors.</summary>

@@ -37,6 +37,9 @@ public sealed class TestApp : IAsyncDisposable
             ["Diagnostics:TestEndpoints"] = "true",
             ["Migrations:RunOnStart"] = "false",
             ["Auth:SigningKey"] = TestSecrets.SigningKey,
+            // Redis:Url comes from the environment scripts/test sets. A prefix of its own per app, so apps
+            // sharing the server never see each other's keys; two instances of one app share theirs.
+            ["Redis:KeyPrefix"] = $"test:{Guid.NewGuid():N}:",
         };
         foreach (var (key, value) in settings ?? [])
         {

@@ -1,4 +1,5 @@
 using AgentCrm.Core.Durable;
+using AgentCrm.Core.Platform.Caching;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
@@ -24,7 +25,8 @@ public sealed record AppSettings(
     AuthOptions Auth,
     AuditOptions Audit,
     IdempotencyOptions Idempotency,
-    RedisOptions Redis)
+    RedisOptions Redis,
+    CachingOptions Cache)
 {
     /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
     public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
@@ -47,7 +49,8 @@ public sealed record AppSettings(
             AuthOptions.Read(reader),
             AuditOptions.Read(reader),
             IdempotencyOptions.Read(reader),
-            RedisOptions.Read(reader, environment.EnvironmentName, hosting.Slot));
+            RedisOptions.Read(reader, environment.EnvironmentName, hosting.Slot),
+            CachingOptions.Read(reader));
         reader.ThrowIfProblems();
         return settings;
     }
