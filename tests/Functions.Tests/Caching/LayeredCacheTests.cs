@@ -153,6 +153,25 @@ public sealed class LayeredCacheTests
     }
 
     [Fact]
+    public async Task An_invalidated_key_refuses_L2_fills_for_a_while_so_a_late_load_cannot_put_an_old_row_back()
+    {
+        await using var a = await CacheNode.StartAsync(_prefix);
+        await using var b = await CacheNode.StartAsync(_prefix);
+        await using var c = await CacheNode.StartAsync(_prefix);
+        await a.Cache.GetOrLoadAsync("k", _source.LoadAsync, default);
+
+        // A write elsewhere: the key is tombstoned. B's load (which, on another timing, could have read
+        // the row before the write) may answer and keep its L1 copy, but must not fill L2.
+        _source.Value = "v2";
+        await a.Cache.InvalidateAsync("k");
+        Assert.Equal("v2", (await b.Cache.GetOrLoadAsync("k", _source.LoadAsync, default))!.Text);
+        Assert.Equal("v2", (await c.Cache.GetOrLoadAsync("k", _source.LoadAsync, default))!.Text);
+
+        Assert.Equal(0, c.Stats.L2Hits); // B's fill was refused: C went to the source itself
+        Assert.Equal(3, _source.Loads);
+    }
+
+    [Fact]
     public async Task L1_stays_within_its_bound_and_counts_what_it_evicts()
     {
         var policy = new CachePolicy("bounded", true, 3, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15));

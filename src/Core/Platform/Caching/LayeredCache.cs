@@ -18,6 +18,9 @@ public sealed class LayeredCache<T> : ICacheInstance
 {
     private const int MaxKnownNamespaces = 10_000;
 
+    /// <summary>How long an invalidated key refuses L2 fills: far longer than any load between its read and its SET.</summary>
+    private static readonly TimeSpan Tombstone = TimeSpan.FromSeconds(10);
+
     private readonly CachePolicy _policy;
     private readonly JsonTypeInfo<T> _json;
     private readonly CacheBus _bus;
@@ -107,9 +110,10 @@ public sealed class LayeredCache<T> : ICacheInstance
 
         try
         {
-            // One DEL per key (keys of a multi-key command would have to share a cluster slot). L2 goes
-            // first, so a read here in between cannot copy the old value back into L1 after the drop.
-            await Task.WhenAll(keys.Select(k => Redis.DeleteAsync([L2Key(null, 0, k)])));
+            // A tombstone per key, not a DEL: a load elsewhere that read the old row just before this write
+            // fills L2 only where nothing is (SET NX), so it cannot put the old value back for a whole L2
+            // lifetime. L2 goes first, so a read here in between cannot copy the old value back into L1.
+            await Task.WhenAll(keys.Select(k => Redis.SetAsync(L2Key(null, 0, k), Array.Empty<byte>(), Tombstone)));
         }
         catch (RedisException e)
         {
@@ -362,7 +366,8 @@ public sealed class LayeredCache<T> : ICacheInstance
         json.CopyTo(bytes, sizeof(long));
         try
         {
-            await Redis.SetAsync(l2Key, bytes, _policy.L2Ttl);
+            // NX: never over a tombstone (a recent invalidation) nor over another instance's fill.
+            await Redis.SetIfAbsentAsync(l2Key, bytes, _policy.L2Ttl);
         }
         catch (RedisException)
         {

@@ -23,6 +23,9 @@ public interface IRedisClient
 
     Task SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? expiry, CancellationToken cancellationToken = default);
 
+    /// <summary>SET ... NX: stores the value only if the key does not exist; true when it was stored.</summary>
+    Task<bool> SetIfAbsentAsync(string key, ReadOnlyMemory<byte> value, TimeSpan expiry, CancellationToken cancellationToken = default);
+
     Task<long> DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
 
     Task<long> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default);

@@ -70,6 +70,9 @@ public sealed partial class RedisClient : IRedisClient, IAsyncDisposable
             ? ExecuteAsync("SET", [Key(key), value, "PX", Math.Max(1, (long)ttl.TotalMilliseconds)], cancellationToken)
             : ExecuteAsync("SET", [Key(key), value], cancellationToken);
 
+    public async Task<bool> SetIfAbsentAsync(string key, ReadOnlyMemory<byte> value, TimeSpan expiry, CancellationToken cancellationToken = default) =>
+        !(await ExecuteAsync("SET", [Key(key), value, "PX", Math.Max(1, (long)expiry.TotalMilliseconds), "NX"], cancellationToken)).IsNil;
+
     public async Task<long> DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
     {
         if (keys.Count == 0)
