@@ -2,11 +2,12 @@ using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Http;
 using AgentCrm.Core.Platform.Problems;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Usage;
 
 namespace AgentCrm.Core.Contacts;
 
-/// <summary>Contact use cases: validate, then let the store do the work. Unknown ids are 404 problems.</summary>
-public sealed class ContactService(ContactStore store, TimeProvider time)
+/// <summary>Contact use cases: validate, then let the store do the work. Unknown ids are 404 problems; a create past the tier's maximum is a 403 tier-limit-reached.</summary>
+public sealed class ContactService(ContactStore store, TierPlans plans, TimeProvider time)
 {
     public async Task<Contact> CreateAsync(WorkspaceAccess access, NewContact input, CancellationToken cancellationToken)
     {
@@ -20,7 +21,7 @@ public sealed class ContactService(ContactStore store, TimeProvider time)
 
         var now = time.GetUtcNow();
         var contact = new Contact(Guid.CreateVersion7(now), input.Email!, input.Name, input.Phone, input.Company, status, tags, now, now, 1);
-        return await store.InsertAsync(access, contact, cancellationToken);
+        return await store.InsertAsync(access, contact, plans.MaxContacts(access.Tier), cancellationToken);
     }
 
     public async Task<Contact> GetAsync(WorkspaceAccess access, Guid id, CancellationToken cancellationToken) =>

@@ -3,8 +3,10 @@ using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
 using AgentCrm.Core.Platform.Observability;
+using AgentCrm.Core.Platform.RateLimiting;
 using AgentCrm.Core.Platform.Redis;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Usage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -24,7 +26,9 @@ public sealed record AppSettings(
     AuthOptions Auth,
     AuditOptions Audit,
     IdempotencyOptions Idempotency,
-    RedisOptions Redis)
+    RedisOptions Redis,
+    RateLimitOptions RateLimits,
+    TierPlans Tiers)
 {
     /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
     public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
@@ -47,7 +51,9 @@ public sealed record AppSettings(
             AuthOptions.Read(reader),
             AuditOptions.Read(reader),
             IdempotencyOptions.Read(reader),
-            RedisOptions.Read(reader, environment.EnvironmentName, hosting.Slot));
+            RedisOptions.Read(reader, environment.EnvironmentName, hosting.Slot),
+            RateLimitOptions.Read(reader),
+            TierPlans.Read(reader));
         reader.ThrowIfProblems();
         return settings;
     }
