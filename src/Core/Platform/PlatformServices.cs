@@ -6,6 +6,7 @@ using AgentCrm.Core.Platform.Http;
 using AgentCrm.Core.Platform.Maintenance;
 using AgentCrm.Core.Platform.Observability;
 using AgentCrm.Core.Platform.Problems;
+using AgentCrm.Core.Platform.Redis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -54,6 +55,8 @@ public static class PlatformServices
 
         services.AddSingleton<HousekeepingRunner>();
         services.AddSingleton<IHousekeepingJob, PruneMaintenanceHistoryJob>();
+
+        services.AddRedis(settings.Redis);
 
         services.AddSingleton(settings.Idempotency);
         services.AddSingleton<IdempotencyStore>();

@@ -15,7 +15,9 @@ public sealed record RedisOptions(
     TimeSpan ReconnectMin,
     TimeSpan ReconnectMax,
     bool UseManagedIdentity,
-    string? ManagedIdentityClientId)
+    string? ManagedIdentityClientId,
+    Uri? IdentityEndpoint = null,
+    string? IdentityHeader = null)
 {
     internal const string Example = "rediss://:<secret>@agentcrm.westeurope.redis.azure.net:10000";
 
@@ -30,11 +32,24 @@ public sealed record RedisOptions(
             settings.Report("Redis:UseManagedIdentity", "is true but Redis:Url carries a password: use one or the other", "false");
         }
 
+        Uri? identityEndpoint = null;
+        string? identityHeader = null;
+        if (useManagedIdentity)
+        {
+            // Set by App Service / Functions when the app has a managed identity.
+            identityEndpoint = settings.OptionalAbsoluteUri("IDENTITY_ENDPOINT", "http://localhost:42356/msi/token");
+            identityHeader = settings.OptionalString("IDENTITY_HEADER");
+            if (identityEndpoint is null || identityHeader is null)
+            {
+                settings.Report("Redis:UseManagedIdentity", "is true but IDENTITY_ENDPOINT and IDENTITY_HEADER are not both set (does the app have a managed identity?)", "false");
+            }
+        }
+
         var min = settings.WholeNumber("Redis:ReconnectMinMs", 100, 10, 60_000);
-        var max = settings.WholeNumber("Redis:ReconnectMaxMs", 5_000, 10, 300_000);
+        var max = settings.WholeNumber("Redis:ReconnectMaxMs", 2_000, 10, 300_000);
         if (max < min)
         {
-            settings.Report("Redis:ReconnectMaxMs", $"must be at least Redis:ReconnectMinMs ({min})", "5000");
+            settings.Report("Redis:ReconnectMaxMs", $"must be at least Redis:ReconnectMinMs ({min})", "2000");
         }
 
         return new RedisOptions(
@@ -46,7 +61,9 @@ public sealed record RedisOptions(
             TimeSpan.FromMilliseconds(min),
             TimeSpan.FromMilliseconds(max),
             useManagedIdentity,
-            settings.OptionalString("Redis:ManagedIdentityClientId"));
+            settings.OptionalString("Redis:ManagedIdentityClientId"),
+            identityEndpoint,
+            identityHeader);
     }
 
     private static RedisEndpoint? Report(SettingsReader settings, string problem)
