@@ -37,6 +37,10 @@ public sealed class TestApp : IAsyncDisposable
             ["Diagnostics:TestEndpoints"] = "true",
             ["Migrations:RunOnStart"] = "false",
             ["Auth:SigningKey"] = TestSecrets.SigningKey,
+            // Keys of their own on the shared Redis; rate limits and quotas only for the tests about them.
+            ["Redis:KeyPrefix"] = $"test:{Guid.NewGuid():N}:",
+            ["RateLimits:Enabled"] = "false",
+            ["Quotas:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? [])
         {
