@@ -15,6 +15,7 @@ public sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     private readonly ILogger<RedisClient> _logger;
     private readonly ReconnectBackoff _backoff;
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly Lock _gate = new();
     private RedisConnection? _connection;
     private Task<RedisConnection>? _firstConnect;
@@ -136,6 +137,12 @@ public sealed partial class RedisClient : IRedisClient, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as its interface, so the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_connection is { } connection)
         {

@@ -16,6 +16,7 @@ public sealed partial class RedisSubscriber : IRedisSubscriber, IAsyncDisposable
     private readonly ILogger<RedisSubscriber> _logger;
     private readonly ConcurrentDictionary<string, Action<ReadOnlyMemory<byte>>[]> _handlers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly ReconnectBackoff _backoff;
     private readonly Lock _gate = new();
     private RedisConnection? _connection;
@@ -63,6 +64,12 @@ public sealed partial class RedisSubscriber : IRedisSubscriber, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as its interface, so the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_connection is { } connection)
         {
