@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 namespace AgentCrm.Functions.Tests.Redis;
 
@@ -10,12 +11,16 @@ namespace AgentCrm.Functions.Tests.Redis;
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("agentcrm-redis-").FullName;
+    private readonly string _directory;
     private Process? _process;
 
-    private RedisServerProcess(int port)
+    private readonly string[] _extraArgs;
+
+    private RedisServerProcess(int port, string directory, string[] extraArgs)
     {
         Port = port;
+        _directory = directory;
+        _extraArgs = extraArgs;
     }
 
     public int Port { get; }
@@ -24,18 +29,34 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public string Url => $"redis://:{Password}@127.0.0.1:{Port}";
 
-    public static async Task<RedisServerProcess> StartAsync()
+    public string Directory => _directory;
+
+    /// <summary>With <paramref name="tls"/>, the server speaks TLS only, with a certificate for "localhost" issued by <see cref="CertificateAuthority"/>.</summary>
+    public static async Task<RedisServerProcess> StartAsync(bool tls = false)
     {
-        var server = new RedisServerProcess(Infrastructure.AppProcess.FreePort());
+        var port = Infrastructure.AppProcess.FreePort();
+        var directory = System.IO.Directory.CreateTempSubdirectory("agentcrm-redis-").FullName;
+        X509Certificate2? authority = null;
+        string[] args = [];
+        if (tls)
+        {
+            authority = TestCertificates.WriteServerCertificate(directory, "localhost", out var certFile, out var keyFile);
+            args = ["--port", "0", "--tls-port", port.ToString(), "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-auth-clients", "no"];
+        }
+
+        var server = new RedisServerProcess(port, directory, args) { CertificateAuthority = authority };
         await server.RestartAsync();
         return server;
     }
+
+    public X509Certificate2? CertificateAuthority { get; private init; }
 
     /// <summary>Starts the server (again) on the same port and waits until it accepts connections.</summary>
     public async Task RestartAsync()
     {
         var info = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", Password, "--dir", _directory })
+        string[] listen = _extraArgs.Length > 0 ? [] : ["--port", Port.ToString()];
+        foreach (var arg in listen.Concat(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", Password, "--dir", _directory]).Concat(_extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
@@ -73,6 +94,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
     {
         await KillAsync();
         _process?.Dispose();
-        Directory.Delete(_directory, recursive: true);
+        CertificateAuthority?.Dispose();
+        System.IO.Directory.Delete(_directory, recursive: true);
     }
 }
