@@ -112,7 +112,7 @@ public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter loc
     private static RedisArg[] Args(RatePolicy? policy, DailyCounter? counter, long now) =>
     [
         now,
-        policy is null ? "0" : policy.IntervalMs.ToString("0.###", CultureInfo.InvariantCulture),
+        policy is null ? "0" : policy.IntervalMs.ToString("R", CultureInfo.InvariantCulture),
         policy?.Burst ?? 0,
         counter?.Limit ?? 0,
         Math.Max(1, (long)Math.Ceiling(counter?.Ttl.TotalSeconds ?? 1)),
