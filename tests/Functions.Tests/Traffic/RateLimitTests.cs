@@ -152,6 +152,15 @@ public sealed class RateLimitTests(TrafficFixture fixture) : IClassFixture<Traff
         Assert.Equal("100", Header(response, "X-RateLimit-Limit"));
     }
 
+    [Fact]
+    public void Every_policy_the_access_table_names_is_configured_and_only_health_and_the_document_are_exempt()
+    {
+        var policies = fixture.App.Services.GetRequiredService<AgentCrm.Core.Platform.RateLimiting.RateLimitOptions>().Policies;
+        Assert.All(AgentCrm.Functions.Access.AccessRules.Table.Where(r => r.RatePolicy is not null), r => Assert.Contains(r.RatePolicy!, policies.Keys));
+        Assert.Equal(["/api/health", "/api/health/live", "/api/health/ready", "/api/openapi/{documentName}.json"],
+            AgentCrm.Functions.Access.AccessRules.Table.Where(r => r.RatePolicy is null).Select(r => r.Route).Order(StringComparer.Ordinal));
+    }
+
     private static void AssertHeaders(HttpResponseMessage response, string policy, int limit, int remaining, long reset)
     {
         Assert.Equal($"\"{policy}\";q={limit};w=60", Header(response, "RateLimit-Policy"));
