@@ -22,13 +22,15 @@ internal static class EngineBench
     public static async Task<int> RunAsync(string[] args)
     {
         var count = args.Length == 2 && args[0] == "--count" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
-        var server = Environment.GetEnvironmentVariable("Postgres__Pooled") ?? throw new InvalidOperationException("Postgres__Pooled is not set");
+        // The schema owner: it may create the bench's database (the app's login may not) and migrate it.
+        var server = Environment.GetEnvironmentVariable("Postgres__Owner") ?? Environment.GetEnvironmentVariable("Postgres__Pooled")
+            ?? throw new InvalidOperationException("Postgres__Owner is not set");
         var database = await CreateDatabaseAsync(server);
         await using var app = AgentCrmApp.Build(["--urls", "http://127.0.0.1:0"], b =>
         {
             b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Postgres:Pooled"] = database, ["Postgres:Direct"] = database, ["Migrations:RunOnStart"] = "true",
+                ["Postgres:Pooled"] = database, ["Postgres:Direct"] = database, ["Postgres:Owner"] = database, ["Migrations:RunOnStart"] = "true",
                 ["Logging:LogLevel:Default"] = "Warning",
             });
             b.Services.AddDurableFunctions(HostWorkflows.Register);

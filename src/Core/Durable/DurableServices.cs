@@ -18,9 +18,10 @@ public static class DurableServices
         services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<ExecutionCache>();
         services.AddSingleton<ActivityRunner>();
+        services.AddSingleton<ActivitySlots>();
         services.AddSingleton<TurnProcessor>();
-        services.AddSingleton<TaskLeaseRenewer>();
-        services.AddHostedService(sp => sp.GetRequiredService<TaskLeaseRenewer>());
+        services.AddSingleton<LeaseRenewer>();
+        services.AddHostedService(sp => sp.GetRequiredService<LeaseRenewer>());
         services.AddHostedService<WakeUpListener>();
         services.AddHostedService<OrchestrationWorker>();
         services.AddHostedService<ActivityWorker>();

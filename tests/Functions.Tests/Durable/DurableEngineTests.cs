@@ -270,7 +270,7 @@ public class DurableEngineTests : IAsyncLifetime
     [Fact]
     public async Task A_delayed_start_waits_until_its_time()
     {
-        var startAt = DateTime.UtcNow.AddMilliseconds(700);
+        var startAt = DateTime.UtcNow.AddMilliseconds(2000); // room for a loaded machine to read it back while still pending
         var id = await Client.StartAsync("Sequence5", 1, new StartOptions { StartAt = startAt });
 
         var pending = await Client.GetAsync(id);

@@ -26,6 +26,45 @@ public class LocalDispatchTests
     }
 
     [Fact]
+    public async Task Local_activities_count_against_the_workers_activity_limit()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        var running = 0;
+        var most = 0;
+        await using var app = await TestApp.StartAsync(db, new() { ["Durable:MaxConcurrentActivities"] = "2" },
+            configure: b => b.Services.AddDurableFunctions(r => r
+                .AddActivity<int, int>("Tracked", async (_, i) =>
+                {
+                    var now = Interlocked.Increment(ref running);
+                    InterlockedMax(ref most, now);
+                    await Task.Delay(50);
+                    Interlocked.Decrement(ref running);
+                    return i;
+                })
+                .AddOrchestrator<int, int>("LocalFanOut", async (ctx, n) =>
+                {
+                    var local = new TaskOptions { Dispatch = DispatchMode.Local };
+                    return (await Task.WhenAll(Enumerable.Range(0, n).Select(i => ctx.CallActivityAsync<int>("Tracked", i, local)))).Sum();
+                })));
+        var client = app.Services.GetRequiredService<DurableClient>();
+
+        var done = await client.WaitForCompletionAsync(await client.StartAsync("LocalFanOut", 12), TimeSpan.FromSeconds(60));
+
+        // Ten of the twelve found no free slot and went through the queue, which shares the same two.
+        Assert.Equal(66, done.ReadOutput<int>());
+        Assert.InRange(most, 1, 2);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var actual && actual != seen)
+        {
+            seen = actual;
+        }
+    }
+
+    [Fact]
     public async Task A_slot_with_background_work_switched_off_runs_no_orchestration()
     {
         await using var db = await TestDatabase.CreateAsync(migrate: true);

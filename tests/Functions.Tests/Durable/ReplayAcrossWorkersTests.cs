@@ -121,6 +121,24 @@ public class ReplayAcrossWorkersTests
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM (SELECT seq FROM dt.history WHERE instance_id = 'orphan' GROUP BY execution_id, seq HAVING count(*) > 1) d"));
     }
 
+    [Fact]
+    public async Task A_turn_that_outlasts_the_lease_keeps_it_and_runs_once()
+    {
+        await using var db = await TestDatabase.CreateAsync(migrate: true);
+        await using var first = await StartWorker(db, "StepA");
+        await using var second = await StartWorker(db, "StepA"); // polls for expired leases all along
+        var client = first.Services.GetRequiredService<DurableClient>();
+        var id = await client.StartAsync("SlowTurn");
+
+        var done = await client.WaitForCompletionAsync(id, Patience);
+
+        // The turn blocked for 1.6 leases: had its lease lapsed, the other worker would have run it again.
+        Assert.Equal(OrchestrationStatus.Completed, done.Status);
+        Assert.Equal(1, SlowTurns[id]);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> SlowTurns = new();
+
     private static Task<TestApp> StartWorker(TestDatabase db, string step, bool background = true) =>
         TestApp.StartAsync(db, new() { ["Durable:LeaseSeconds"] = "5", ["Durable:PollMaxMs"] = "250", ["Background:Enabled"] = background ? "true" : "false" },
             configure: b => b.Services.AddDurableFunctions(r => r
@@ -130,6 +148,12 @@ public class ReplayAcrossWorkersTests
                     ctx.SetCustomStatus(first);
                     await ctx.WaitForExternalEvent<object>("go");
                     return first;
+                })
+                .AddOrchestrator<object, int>("SlowTurn", (ctx, _) =>
+                {
+                    SlowTurns.AddOrUpdate(ctx.InstanceId, 1, (_, n) => n + 1);
+                    Thread.Sleep(TimeSpan.FromSeconds(8)); // a turn as slow as a huge replay, lease 5 s
+                    return Task.FromResult(1);
                 })
                 .AddActivity<object, int>(step, (_, _) => Task.FromResult(1))
                 .AddOrchestrator<object, int>("Drift", async (ctx, _) =>

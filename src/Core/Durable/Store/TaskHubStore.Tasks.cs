@@ -126,6 +126,18 @@ public sealed partial class TaskHubStore
         return (ids.Where(id => !held.Contains(id)).ToHashSet(), cancelled);
     }
 
+    /// <summary>Extends this worker's leases on instances whose turn is still running (only those it still holds).</summary>
+    public async Task RenewInstanceLeasesAsync(string owner, IReadOnlyCollection<string> instanceIds, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var leaseBatch = LeaseBatch();
+        var command = new NpgsqlBatchCommand("UPDATE dt.instances SET lease_expires_at = now() + $3 WHERE instance_id = ANY($1) AND lease_owner = $2 AND status IN (0, 1, 5)");
+        command.Parameters.Add(new NpgsqlParameter { Value = instanceIds.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease });
+        leaseBatch.BatchCommands.Add(command);
+        await leaseBatch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task HeartbeatAsync(TaskWorkItem task, string owner, string? details, CancellationToken cancellationToken)
     {
         await using var command = Db.CreateCommand("UPDATE dt.tasks SET heartbeat_at = now(), heartbeat_details = $3 WHERE id = $1 AND lease_owner = $2");

@@ -12,7 +12,7 @@ namespace AgentCrm.Core.Durable.Workers;
 /// Poison (a task dispatched too often without finishing) is dead-lettered and fails its caller.
 /// </summary>
 public sealed partial class ActivityRunner(
-    TaskHubStore store, DurableRegistry registry, DurableOptions options, WorkerIdentity identity, TaskLeaseRenewer renewer,
+    TaskHubStore store, DurableRegistry registry, DurableOptions options, WorkerIdentity identity, LeaseRenewer renewer,
     DurableWakeUps wakeUps, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ActivityRunner> logger)
 {
     /// <summary>Runs the attempt; a final outcome goes to <paramref name="finishLocally"/> first, which may fold it into the next turn.</summary>

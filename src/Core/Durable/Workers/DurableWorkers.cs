@@ -18,7 +18,7 @@ internal sealed class OrchestrationWorker(
         }
 
         var keys = registry.OrchestratorKeys.ToArray();
-        var loop = new PollingLoop<InstanceWorkItem>("durable-orchestrations", options.MaxConcurrentOrchestrations, options, wakeUps.Orchestrations, monitor, time,
+        var loop = new PollingLoop<InstanceWorkItem>("durable-orchestrations", new SemaphoreSlim(options.MaxConcurrentOrchestrations, options.MaxConcurrentOrchestrations), options, wakeUps.Orchestrations, monitor, time,
             (count, ct) => store.LockInstancesAsync(identity.Owner, options.Lease, count, keys, ct),
             turns.RunAsync,
             ct => store.NextDueAsync(null, ct));
@@ -29,7 +29,7 @@ internal sealed class OrchestrationWorker(
 /// <summary>Leases activity tasks from each configured queue and runs them.</summary>
 internal sealed class ActivityWorker(
     TaskHubStore store, DurableRegistry registry, ActivityRunner runner, DurableOptions options, WorkerIdentity identity, DurableWakeUps wakeUps,
-    BackgroundLoopMonitor monitor, IOptions<BackgroundOptions> background, TimeProvider time) : BackgroundService
+    ActivitySlots slots, BackgroundLoopMonitor monitor, IOptions<BackgroundOptions> background, TimeProvider time) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,7 +40,7 @@ internal sealed class ActivityWorker(
 
         return Task.WhenAll(options.Queues.Select(queue =>
         {
-            var loop = new PollingLoop<TaskWorkItem>("durable-activities:" + queue, options.MaxConcurrentActivities, options, wakeUps.Queue(queue), monitor, time,
+            var loop = new PollingLoop<TaskWorkItem>("durable-activities:" + queue, slots.For(queue), options, wakeUps.Queue(queue), monitor, time,
                 (count, ct) => store.LockTasksAsync(queue, identity.Owner, options.Lease, count, ct),
                 (task, _) => runner.RunAsync(task),
                 ct => store.NextDueAsync(queue, ct));

@@ -6,14 +6,14 @@ namespace AgentCrm.Core.Durable.Workers;
 /// The shape both workers share: take up to the free slots' worth of work, run each item in the
 /// background, and when there is none sleep until woken, until the next item falls due, or for a
 /// randomised back-off that doubles from PollMin to PollMax. Beats the loop monitor every pass.
+/// <paramref name="slots"/> bounds the items running at once; others (Local dispatch) may share it.
 /// </summary>
 internal sealed class PollingLoop<T>(
-    string name, int concurrency, DurableOptions options, WakeSignal signal, BackgroundLoopMonitor monitor, TimeProvider time,
+    string name, SemaphoreSlim slots, DurableOptions options, WakeSignal signal, BackgroundLoopMonitor monitor, TimeProvider time,
     Func<int, CancellationToken, Task<IReadOnlyList<T>>> take, Func<T, CancellationToken, Task> run, Func<CancellationToken, Task<DateTime?>> nextDue)
 {
     public async Task RunAsync(CancellationToken stoppingToken)
     {
-        using var slots = new SemaphoreSlim(concurrency, concurrency);
         var running = new HashSet<Task>();
         monitor.Register(name, options.PollMax);
         var idle = options.PollMin;
@@ -45,7 +45,7 @@ internal sealed class PollingLoop<T>(
                     foreach (var item in items)
                     {
                         await slots.WaitAsync(stoppingToken);
-                        running.Add(RunOneAsync(item, slots, stoppingToken));
+                        running.Add(RunOneAsync(item, stoppingToken));
                     }
 
                     continue;
@@ -91,7 +91,7 @@ internal sealed class PollingLoop<T>(
         }
     }
 
-    private async Task RunOneAsync(T item, SemaphoreSlim slots, CancellationToken stoppingToken)
+    private async Task RunOneAsync(T item, CancellationToken stoppingToken)
     {
         try
         {

@@ -11,7 +11,7 @@ namespace AgentCrm.Core.Durable.Workers;
 /// </summary>
 internal sealed partial class TurnProcessor(
     TaskHubStore store, DurableRegistry registry, DurableOptions options, WorkerIdentity identity, ExecutionCache cache,
-    ActivityRunner activities, DurableWakeUps wakeUps, TimeProvider time, ILoggerFactory loggers)
+    ActivityRunner activities, ActivitySlots slots, LeaseRenewer renewer, DurableWakeUps wakeUps, TimeProvider time, ILoggerFactory loggers)
 {
     private const int MaxMessagesPerTurn = 100;
     private readonly ILogger _logger = loggers.CreateLogger<TurnProcessor>();
@@ -61,6 +61,20 @@ internal sealed partial class TurnProcessor(
 
     private async Task RunTurnAsync(
         InstanceWorkItem item, CancellationToken cancellationToken, IReadOnlyList<InboxMessage>? read = null, HistoryEvent? localResult = null, TaskWorkItem? localTask = null)
+    {
+        renewer.TrackTurn(item.InstanceId);
+        try
+        {
+            await RunLeasedTurnAsync(item, read, localResult, localTask, cancellationToken);
+        }
+        finally
+        {
+            renewer.UntrackTurn(item.InstanceId);
+        }
+    }
+
+    private async Task RunLeasedTurnAsync(
+        InstanceWorkItem item, IReadOnlyList<InboxMessage>? read, HistoryEvent? localResult, TaskWorkItem? localTask, CancellationToken cancellationToken)
     {
         var now = Now();
         var messages = read ?? await store.ReadInboxAsync(item.InstanceId, MaxMessagesPerTurn, cancellationToken);
@@ -117,16 +131,56 @@ internal sealed partial class TurnProcessor(
             consumed = [.. stale, .. live.Take(result.AppliedMessages).Select(m => m.Id)];
         }
 
-        var local = await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, result, cancellationToken, localTask);
+        // Local activities run here only within this worker's per-queue budget; the rest go to their queue.
+        var reserved = new List<string>();
+        var refused = new HashSet<string>(StringComparer.Ordinal);
+        IReadOnlyList<TaskWorkItem> local;
+        try
+        {
+            local = await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, result, cancellationToken, localTask, task =>
+            {
+                if (slots.TryTake(task.Options.Queue))
+                {
+                    reserved.Add(task.Options.Queue);
+                    return true;
+                }
+
+                refused.Add(task.Options.Queue);
+                return false;
+            });
+        }
+        catch
+        {
+            reserved.ForEach(slots.Release);
+            throw;
+        }
+
         if (result.Outcome is null)
         {
             cache.Put(execution);
         }
 
         Announce(item, result);
+        foreach (var queue in refused)
+        {
+            wakeUps.TaskWork(queue);
+        }
+
         foreach (var task in local)
         {
-            _ = Task.Run(() => activities.RunAsync(task, ContinueLocallyAsync), CancellationToken.None);
+            _ = Task.Run(() => RunLocalAsync(task), CancellationToken.None);
+        }
+    }
+
+    private async Task RunLocalAsync(TaskWorkItem task)
+    {
+        try
+        {
+            await activities.RunAsync(task, ContinueLocallyAsync);
+        }
+        finally
+        {
+            slots.Release(task.Queue);
         }
     }
 

@@ -6,23 +6,31 @@ using Microsoft.Extensions.Logging;
 namespace AgentCrm.Core.Durable.Workers;
 
 /// <summary>
-/// Keeps this worker's running activities leased: every third of a lease it renews them all in one
-/// statement. A task whose lease was taken, or whose instance was terminated, has its token cancelled.
+/// Keeps this worker's leases while it works: every third of a lease it renews its running activities
+/// in one statement (a task whose lease was taken, or whose instance was terminated, has its token
+/// cancelled), and the instances whose turn is still running (a huge replay must not lose its lease
+/// half-way and be started over by another worker, which would lose it too).
 /// </summary>
-public sealed partial class TaskLeaseRenewer(TaskHubStore store, DurableOptions options, WorkerIdentity identity, TimeProvider time, ILogger<TaskLeaseRenewer> logger)
+public sealed partial class LeaseRenewer(TaskHubStore store, DurableOptions options, WorkerIdentity identity, TimeProvider time, ILogger<LeaseRenewer> logger)
     : BackgroundService
 {
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
+    private readonly ConcurrentDictionary<string, byte> _turns = new(StringComparer.Ordinal);
 
     public void Track(long taskId, CancellationTokenSource cancellation) => _running[taskId] = cancellation;
 
     public void Untrack(long taskId) => _running.TryRemove(taskId, out _);
+
+    public void TrackTurn(string instanceId) => _turns[instanceId] = 0;
+
+    public void UntrackTurn(string instanceId) => _turns.TryRemove(instanceId, out _);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Lease / 3, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            await RenewTurnsAsync(stoppingToken);
             var ids = _running.Keys.ToArray();
             if (ids.Length == 0)
             {
@@ -55,7 +63,25 @@ public sealed partial class TaskLeaseRenewer(TaskHubStore store, DurableOptions 
         }
     }
 
-    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Renewing activity leases failed: {Reason}")]
+    private async Task RenewTurnsAsync(CancellationToken stoppingToken)
+    {
+        var instances = _turns.Keys.ToArray();
+        if (instances.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.RenewInstanceLeasesAsync(identity.Owner, instances, options.Lease, stoppingToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            LogRenewFailed(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Renewing leases failed: {Reason}")]
     private static partial void LogRenewFailed(ILogger logger, string reason);
 }
 
