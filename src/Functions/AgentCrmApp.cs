@@ -4,6 +4,7 @@ using AgentCrm.Core.Contacts;
 using AgentCrm.Core.Durable;
 using AgentCrm.Core.Identity;
 using AgentCrm.Core.Platform;
+using AgentCrm.Core.Platform.Caching;
 using AgentCrm.Core.Platform.Configuration;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Http;
@@ -42,6 +43,7 @@ public static partial class AgentCrmApp
         ConfigureLogging(builder.Logging);
 
         builder.Services.AddPlatform(settings, builder.Environment.EnvironmentName);
+        builder.Services.AddCaching(settings.Cache);
         builder.Services.AddDurableEngine(settings.Durable);
         builder.Services.AddIdentityAndWorkspaces(settings.Auth);
         builder.Services.AddAudit(settings.Audit);

@@ -6,8 +6,12 @@ using AgentCrm.Core.Usage;
 
 namespace AgentCrm.Core.Contacts;
 
-/// <summary>Contact use cases: validate, then let the store do the work. Unknown ids are 404 problems; a create past the tier's maximum is a 403 tier-limit-reached.</summary>
-public sealed class ContactService(ContactStore store, TierPlans plans, TimeProvider time)
+/// <summary>
+/// Contact use cases: validate, then let the store do the work. Reads go through <see cref="ContactCache"/>;
+/// every write invalidates it once committed. Unknown ids are 404 problems; a create past the tier's
+/// maximum is a 403 tier-limit-reached.
+/// </summary>
+public sealed class ContactService(ContactStore store, ContactCache cache, TierPlans plans, TimeProvider time)
 {
     public async Task<Contact> CreateAsync(WorkspaceAccess access, NewContact input, CancellationToken cancellationToken)
     {
@@ -21,11 +25,14 @@ public sealed class ContactService(ContactStore store, TierPlans plans, TimeProv
 
         var now = time.GetUtcNow();
         var contact = new Contact(Guid.CreateVersion7(now), input.Email!, input.Name, input.Phone, input.Company, status, tags, now, now, 1);
-        return await store.InsertAsync(access, contact, plans.MaxContacts(access.Tier), cancellationToken);
+        var created = await store.InsertAsync(access, contact, plans.MaxContacts(access.Tier), cancellationToken);
+        await cache.ChangedAsync(access.WorkspaceId, null);
+        return created;
     }
 
     public async Task<Contact> GetAsync(WorkspaceAccess access, Guid id, CancellationToken cancellationToken) =>
-        await store.FindAsync(access, id, cancellationToken) ?? throw NotFound();
+        await cache.Contacts.GetOrLoadAsync(ContactCache.ContactKey(access.WorkspaceId, id), token => store.FindAsync(access, id, token), cancellationToken)
+            ?? throw NotFound();
 
     public async Task<Contact> UpdateAsync(WorkspaceAccess access, Guid id, ContactPatch patch, IfMatch ifMatch, CancellationToken cancellationToken)
     {
@@ -44,7 +51,7 @@ public sealed class ContactService(ContactStore store, TierPlans plans, TimeProv
         var tags = patch.Tags.IsPresent ? ContactRules.Tags(errors, patch.Tags.Value) : null;
         errors.ThrowIfAny();
 
-        return await store.UpdateAsync(access, id, current =>
+        var updated = await store.UpdateAsync(access, id, current =>
         {
             ifMatch.Check(current.Version);
             return current with
@@ -57,6 +64,8 @@ public sealed class ContactService(ContactStore store, TierPlans plans, TimeProv
                 Tags = tags ?? current.Tags,
             };
         }, time.GetUtcNow(), cancellationToken) ?? throw NotFound();
+        await cache.ChangedAsync(access.WorkspaceId, id);
+        return updated;
     }
 
     public async Task DeleteAsync(WorkspaceAccess access, Guid id, CancellationToken cancellationToken)
@@ -65,6 +74,8 @@ public sealed class ContactService(ContactStore store, TierPlans plans, TimeProv
         {
             throw NotFound();
         }
+
+        await cache.ChangedAsync(access.WorkspaceId, id);
     }
 
     public async Task<Page<Contact>> ListAsync(WorkspaceAccess access, ContactFilter filter, string? limit, string? cursor, CancellationToken cancellationToken)
@@ -73,7 +84,8 @@ public sealed class ContactService(ContactStore store, TierPlans plans, TimeProv
         var page = PageRequest.Parse(limit, cursor, errors);
         var normalized = filter.Normalize(errors);
         errors.ThrowIfAny();
-        return await store.ListAsync(access, normalized, page, cancellationToken);
+        return (await cache.Lists.GetOrLoadAsync(ContactCache.ListNamespace(access.WorkspaceId), ContactCache.ListKey(access.WorkspaceId, normalized, page),
+            async token => await store.ListAsync(access, normalized, page, token), cancellationToken))!;
     }
 
     /// <summary>How many live contacts match; <paramref name="prefix"/> names the filter's place in the request for errors.</summary>

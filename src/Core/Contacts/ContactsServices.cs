@@ -8,6 +8,7 @@ public static class ContactsServices
     public static IServiceCollection AddCrm(this IServiceCollection services)
     {
         services.AddSingleton<ContactStore>();
+        services.AddSingleton<ContactCache>();
         services.AddSingleton<ContactService>();
         services.AddSingleton<Campaigns.CampaignStore>();
         services.AddSingleton<Campaigns.CampaignService>();

@@ -14,7 +14,7 @@ public sealed record DemoData(string Email, string Password, Guid WorkspaceId, T
 /// the API uses (so the demo also proves they work). Running it again signs the same user in and tops the
 /// contacts up; it never duplicates.
 /// </summary>
-public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspaces, ContactService contacts, PostgresDataSources data)
+public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspaces, ContactService contacts, AccessCaches accessCaches, PostgresDataSources data)
 {
     public const string Email = "demo@agentcrm.dev";
     public const string Password = "correct-horse-2026";
@@ -63,8 +63,12 @@ public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspa
     private async Task UpgradeAsync(Guid workspaceId, Guid? userId, CancellationToken cancellationToken)
     {
         await using var session = await TenantSession.OpenAsync(data.Pooled, workspaceId, userId, write: true, cancellationToken);
-        await session.ExecuteAsync("UPDATE workspaces SET tier = $2, updated_at = now() WHERE id = $1 AND tier <> $2", cancellationToken, workspaceId, Tiers.Pro);
+        var changed = await session.ExecuteAsync("UPDATE workspaces SET tier = $2, updated_at = now() WHERE id = $1 AND tier <> $2", cancellationToken, workspaceId, Tiers.Pro);
         await session.CommitAsync(cancellationToken);
+        if (changed > 0)
+        {
+            await accessCaches.TierChangedAsync(workspaceId, cancellationToken); // cached memberships carry the tier
+        }
     }
 
     private async Task<List<Guid>> ContactIdsAsync(WorkspaceAccess access, CancellationToken cancellationToken)

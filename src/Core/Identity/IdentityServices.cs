@@ -14,6 +14,8 @@ public static class IdentityServices
         services.AddSingleton<AccessTokenCodec>();
         services.AddSingleton<ExternalTokenValidator>();
         services.AddSingleton<ExternalUsers>();
+        services.AddSingleton<AccessCaches>();
+        services.AddSingleton<ApiKeyUsage>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<CallerAuthenticator>();
         services.AddSingleton<WorkspaceMembership>();
@@ -23,6 +25,7 @@ public static class IdentityServices
         services.AddSingleton<MemberService>();
         services.AddSingleton<InvitationService>();
         services.AddSingleton<ApiKeyService>();
+        services.AddHostedService<AccessCacheWarmer>();
         return services;
     }
 }

@@ -11,7 +11,7 @@ public sealed record ApiKeyView(Guid Id, string Name, string Prefix, string[] Sc
 public sealed record CreatedApiKey(Guid Id, string Name, string Prefix, string[] Scopes, DateTimeOffset CreatedAt, string Key);
 
 /// <summary>Workspace API keys: the secret is answered once at creation and stored only as its hash.</summary>
-public sealed class ApiKeyService(PostgresDataSources data, IAuditLog audit, TimeProvider time)
+public sealed class ApiKeyService(PostgresDataSources data, IAuditLog audit, AccessCaches caches, TimeProvider time)
 {
     public async Task<CreatedApiKey> CreateAsync(WorkspaceAccess access, string? name, string[]? scopes, RequestOrigin origin, CancellationToken cancellationToken)
     {
@@ -68,20 +68,28 @@ public sealed class ApiKeyService(PostgresDataSources data, IAuditLog audit, Tim
 
     public async Task RevokeAsync(WorkspaceAccess access, string idText, RequestOrigin origin, CancellationToken cancellationToken)
     {
-        var revoked = 0;
+        (string Prefix, byte[] SecretHash)? revoked = null;
         if (Guid.TryParse(idText, out var id))
         {
             await using var session = await TenantSession.OpenAsync(data.Pooled, access.WorkspaceId, access.Caller.UserId, write: true, cancellationToken);
-            revoked = await session.ExecuteAsync("UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL",
-                cancellationToken, access.WorkspaceId, id, time.GetUtcNow());
+            await using (var batch = session.CreateBatch("""
+                UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING prefix, secret_hash
+                """, access.WorkspaceId, id, time.GetUtcNow()))
+            await using (var reader = await session.ReadAsync(batch, cancellationToken))
+            {
+                revoked = await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetFieldValue<byte[]>(1)) : null;
+            }
+
             await session.CommitAsync(cancellationToken);
         }
 
-        if (revoked == 0)
+        if (revoked is not { } key)
         {
             throw new ProblemException(ProblemTypes.NotFound, "No such API key in this workspace.");
         }
 
+        // The cache holds the key under the hash of its secret, which is exactly what the row stores.
+        await caches.ApiKeyRevokedAsync(key.Prefix, key.SecretHash);
         await audit.AppendAsync(AuditEntries.Admin(access, origin, "api_key.revoke", new() { ["keyId"] = id.ToString() }), cancellationToken);
     }
 }

@@ -13,7 +13,7 @@ public sealed record MemberView(Guid UserId, string Email, string DisplayName, s
 /// last owner: the owner rows are locked while the change is checked, so two concurrent demotions
 /// cannot both pass.
 /// </summary>
-public sealed class MemberService(PostgresDataSources data, IAuditLog audit)
+public sealed class MemberService(PostgresDataSources data, IAuditLog audit, AccessCaches caches)
 {
     public async Task<IReadOnlyList<MemberView>> ListAsync(WorkspaceAccess access, CancellationToken cancellationToken)
     {
@@ -45,6 +45,7 @@ public sealed class MemberService(PostgresDataSources data, IAuditLog audit)
         await session.ExecuteAsync("UPDATE workspace_members SET role = $3 WHERE workspace_id = $1 AND user_id = $2", cancellationToken,
             access.WorkspaceId, userId, newRole.ToWire());
         await session.CommitAsync(cancellationToken);
+        await caches.MemberChangedAsync(access.WorkspaceId, userId);
         await audit.AppendAsync(AuditEntries.Admin(access, origin, "member.role_change",
             new() { ["userId"] = userId.ToString(), ["from"] = current.ToWire(), ["to"] = newRole.ToWire() }), cancellationToken);
         return (await ListAsync(access, cancellationToken)).FirstOrDefault(m => m.UserId == userId)
@@ -59,6 +60,7 @@ public sealed class MemberService(PostgresDataSources data, IAuditLog audit)
             var current = await LockAndCheckAsync(session, access, userId, null, cancellationToken);
             await session.ExecuteAsync("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", cancellationToken, access.WorkspaceId, userId);
             await session.CommitAsync(cancellationToken);
+            await caches.MemberChangedAsync(access.WorkspaceId, userId);
             await audit.AppendAsync(AuditEntries.Admin(access, origin, "member.remove",
                 new() { ["userId"] = userId.ToString(), ["role"] = current.ToWire() }), cancellationToken);
         }

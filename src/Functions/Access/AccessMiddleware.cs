@@ -79,14 +79,6 @@ public sealed partial class AccessMiddleware(
         {
             await next(context);
         }
-        catch (WorkspaceAccessDeniedException denied) when (!context.Response.HasStarted)
-        {
-            // The read's own first statement found no membership, or too low a role: answer as if checked up front.
-            await Forbidden(context, rule, caller, denied.Role is null ? null : denied.Access.WorkspaceId, denied.Role is null
-                ? "You are not a member of the active workspace."
-                : RoleTooLow(rule, caller, denied.Role.Value));
-            return;
-        }
         catch (ProblemException problem)
         {
             failedWith = problem.Type.Status;

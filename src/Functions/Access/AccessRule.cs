@@ -20,8 +20,6 @@ public enum Audience
 /// The access rule of one endpoint: a row of <see cref="AccessRules.Table"/>. The workspace is the route
 /// value <see cref="WorkspaceRouteValue"/> when the route names one, else the caller's active workspace.
 /// <see cref="HighValue"/> calls are written to the audit log as <c>api.request</c>.
-/// <see cref="DeferMembership"/> (reads whose handler reads tenant data first) lets a user's membership be
-/// checked by that read's own first statement instead of a round trip of its own.
 /// </summary>
 public sealed record AccessRule(
     string Method,
@@ -30,15 +28,14 @@ public sealed record AccessRule(
     WorkspaceRole MinRole = WorkspaceRole.Viewer,
     bool ApiKeys = true,
     bool HighValue = false,
-    string? WorkspaceRouteValue = null,
-    bool DeferMembership = false)
+    string? WorkspaceRouteValue = null)
 {
     public static AccessRule Anonymous(string method, string route) => new(method, route, Audience.Anonymous, ApiKeys: false);
 
     public static AccessRule User(string method, string route) => new(method, route, Audience.User, ApiKeys: false);
 
-    /// <summary>A read of tenant data by a viewer or better, with the membership checked by the read itself.</summary>
-    public static AccessRule Read(string route) => Workspace("GET", route, WorkspaceRole.Viewer) with { DeferMembership = true };
+    /// <summary>A read of tenant data by a viewer or better.</summary>
+    public static AccessRule Read(string route) => Workspace("GET", route, WorkspaceRole.Viewer);
 
     public static AccessRule Workspace(string method, string route, WorkspaceRole minRole, bool apiKeys = true, bool highValue = false) =>
         new(method, route, Audience.Workspace, minRole, apiKeys, highValue, route.Contains("{workspaceId}", StringComparison.Ordinal) ? "workspaceId" : null);

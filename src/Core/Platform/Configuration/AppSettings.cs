@@ -1,4 +1,5 @@
 using AgentCrm.Core.Durable;
+using AgentCrm.Core.Platform.Caching;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
@@ -27,6 +28,7 @@ public sealed record AppSettings(
     AuditOptions Audit,
     IdempotencyOptions Idempotency,
     RedisOptions Redis,
+    CachingOptions Cache,
     RateLimitOptions RateLimits,
     TierPlans Tiers)
 {
@@ -52,6 +54,7 @@ public sealed record AppSettings(
             AuditOptions.Read(reader),
             IdempotencyOptions.Read(reader),
             RedisOptions.Read(reader, environment.EnvironmentName, hosting.Slot),
+            CachingOptions.Read(reader),
             RateLimitOptions.Read(reader),
             TierPlans.Read(reader));
         reader.ThrowIfProblems();

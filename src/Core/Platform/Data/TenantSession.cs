@@ -15,30 +15,18 @@ public sealed class TenantSession : IAsyncDisposable
 {
     private const string ScopeSql = "SELECT set_config('app.workspace_id', $1, true), set_config('app.user_id', $2, true)";
 
-    // A deferred membership check and the scoping in one statement: the workspace is set only when the
-    // membership allows, so without it the work that follows sees no rows (row-level security).
-    private const string CheckedScopeSql = """
-        SELECT m.role, m.tier,
-               set_config('app.workspace_id', CASE WHEN m.rank >= $3 THEN $1 ELSE '' END, true),
-               set_config('app.user_id', $2, true)
-        FROM (VALUES (1)) AS one
-        LEFT JOIN (SELECT role, tier, CASE role WHEN 'viewer' THEN 1 WHEN 'member' THEN 2 WHEN 'admin' THEN 3 WHEN 'owner' THEN 4 END AS rank
-                   FROM app.membership($1::uuid, $2::uuid)) AS m ON true
-        """;
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction? _transaction;
     private readonly string _workspaceId;
     private readonly string _userId;
-    private readonly WorkspaceAccess? _deferred;
     private bool _scoped;
 
-    private TenantSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid? workspaceId, Guid? userId, WorkspaceAccess? deferred = null)
+    private TenantSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid? workspaceId, Guid? userId)
     {
         _connection = connection;
         _transaction = transaction;
         _workspaceId = workspaceId?.ToString() ?? string.Empty;
         _userId = userId?.ToString() ?? string.Empty;
-        _deferred = deferred;
     }
 
     public NpgsqlConnection Connection => _connection;
@@ -60,35 +48,15 @@ public sealed class TenantSession : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Opens a session for <paramref name="access"/>. When its membership is still to be checked (a read
-    /// route of a user), the first batch checks it in the database: see <see cref="WorkspaceAccess"/>.
-    /// </summary>
-    public static async Task<TenantSession> OpenAsync(NpgsqlDataSource source, WorkspaceAccess access, bool write, CancellationToken cancellationToken)
-    {
-        if (access.IsVerified)
-        {
-            return await OpenAsync(source, access.WorkspaceId, access.Caller.UserId, write, cancellationToken);
-        }
-
-        if (write)
-        {
-            throw new InvalidOperationException("Writes need the membership checked first: the access table defers it for reads only.");
-        }
-
-        var connection = await source.OpenConnectionAsync(cancellationToken);
-        return new TenantSession(connection, null, access.WorkspaceId, access.Caller.UserId, access);
-    }
+    /// <summary>Opens a session for <paramref name="access"/>, whose membership the access middleware has checked.</summary>
+    public static Task<TenantSession> OpenAsync(NpgsqlDataSource source, WorkspaceAccess access, bool write, CancellationToken cancellationToken) =>
+        OpenAsync(source, access.WorkspaceId, access.Caller.UserId, write, cancellationToken);
 
     /// <summary>A batch whose first statement scopes the transaction when it needs scoping; add the work after it.</summary>
     public NpgsqlBatch CreateBatch()
     {
         var batch = new NpgsqlBatch(_connection, _transaction);
-        if (_deferred is { IsVerified: false })
-        {
-            batch.Add(CheckedScopeSql).Args(_workspaceId, _userId, (int)_deferred.RequiredRole);
-        }
-        else if (!_scoped || _transaction is null)
+        if (!_scoped || _transaction is null)
         {
             batch.Add(ScopeSql).Args(_workspaceId, _userId);
         }
@@ -106,18 +74,11 @@ public sealed class TenantSession : IAsyncDisposable
     /// <summary>Runs the batch; the reader is positioned on the first result of the work (past the scoping).</summary>
     public async Task<NpgsqlDataReader> ReadAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
     {
-        var checking = batch.BatchCommands.Count > 0 && ReferenceEquals(batch.BatchCommands[0].CommandText, CheckedScopeSql);
-        var scoping = checking || IsScoping(batch);
+        var scoping = IsScoping(batch);
         var reader = await batch.ExecuteReaderAsync(cancellationToken);
         _scoped = true;
         try
         {
-            if (checking)
-            {
-                await reader.ReadAsync(cancellationToken);
-                _deferred!.Verify(reader.IsDBNull(0) ? null : WorkspaceRoles.Parse(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1));
-            }
-
             if (scoping)
             {
                 await reader.NextResultAsync(cancellationToken);
@@ -134,11 +95,6 @@ public sealed class TenantSession : IAsyncDisposable
 
     public async Task<int> ExecuteAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
     {
-        if (_deferred is { IsVerified: false })
-        {
-            throw new InvalidOperationException("A session with a deferred membership check reads first (ReadAsync).");
-        }
-
         var affected = await batch.ExecuteNonQueryAsync(cancellationToken);
         _scoped = true;
         return affected;

@@ -64,7 +64,7 @@ public sealed partial class RedisSubscriber : IRedisSubscriber, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Registered as itself and as its interface, so the container disposes it twice.
+        // The container disposes it twice: once as itself, once as the interface its factory answers.
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
