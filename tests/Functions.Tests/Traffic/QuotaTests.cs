@@ -175,7 +175,10 @@ public sealed class QuotaTests(QuotaFixture fixture) : IClassFixture<QuotaFixtur
             Assert.Equal(1, await upgrade.ExecuteNonQueryAsync());
         }
 
+        // The cached membership expires in L1 on the app's clock (this test's, moved by one TTL) and in L2
+        // by Redis's own expiry (real time): the new tier must show within one TTL of both.
         var changed = Stopwatch.StartNew();
+        fixture.Clock.Advance(TimeSpan.FromSeconds(QuotaFixture.MembershipTtlSeconds) + TimeSpan.FromMilliseconds(1));
         HttpResponseMessage? allowed = null;
         await Eventually.TrueAsync(async () =>
         {
