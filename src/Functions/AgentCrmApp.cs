@@ -9,10 +9,12 @@ using AgentCrm.Core.Platform.Configuration;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Http;
 using AgentCrm.Core.Platform.Observability;
+using AgentCrm.Core.Usage;
 using AgentCrm.Functions.Access;
 using AgentCrm.Functions.CustomHandler;
 using AgentCrm.Functions.Endpoints;
 using AgentCrm.Functions.OpenApi;
+using AgentCrm.Functions.Traffic;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Logging.Console;
 
@@ -46,6 +48,7 @@ public static partial class AgentCrmApp
         builder.Services.AddIdentityAndWorkspaces(settings.Auth);
         builder.Services.AddAudit(settings.Audit);
         builder.Services.AddCrm();
+        builder.Services.AddUsage(settings.RateLimits, settings.Tiers);
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -64,6 +67,7 @@ public static partial class AgentCrmApp
         app.UseRouting();
         app.UseMiddleware<ContentTypeMiddleware>();
         app.UseMiddleware<AccessMiddleware>();
+        app.UseMiddleware<TrafficMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
 
         // The Functions host polls GET / until it answers before it sends any traffic: keep it free of I/O.
@@ -78,6 +82,7 @@ public static partial class AgentCrmApp
         app.MapContactEndpoints();
         app.MapCampaignEndpoints();
         app.MapDashboardEndpoints();
+        app.MapUsageEndpoints();
         if (settings.Diagnostics.TestEndpoints)
         {
             app.MapDiagnosticsEndpoints();

@@ -2,11 +2,12 @@ using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Http;
 using AgentCrm.Core.Platform.Problems;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Usage;
 
 namespace AgentCrm.Core.Campaigns;
 
 /// <summary>Campaign use cases and the status machine (<see cref="CampaignStatuses"/>). Unknown ids are 404 problems.</summary>
-public sealed class CampaignService(CampaignStore store, TimeProvider time)
+public sealed class CampaignService(CampaignStore store, TierPlans plans, TimeProvider time)
 {
     public async Task<Campaign> CreateAsync(WorkspaceAccess access, NewCampaign input, CancellationToken cancellationToken)
     {
@@ -17,7 +18,7 @@ public sealed class CampaignService(CampaignStore store, TimeProvider time)
 
         var now = time.GetUtcNow();
         var campaign = new Campaign(Guid.CreateVersion7(now), input.Name!, input.Subject!, input.Body!, CampaignStatuses.Draft, audience, null, now, now, 1);
-        return await store.InsertAsync(access, campaign, cancellationToken);
+        return await store.InsertAsync(access, campaign, plans.MaxCampaigns(access.Tier), cancellationToken);
     }
 
     public async Task<Campaign> GetAsync(WorkspaceAccess access, Guid id, CancellationToken cancellationToken) =>

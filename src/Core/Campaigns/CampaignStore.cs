@@ -1,6 +1,7 @@
 using AgentCrm.Core.Contacts;
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Usage;
 
 namespace AgentCrm.Core.Campaigns;
 
@@ -17,14 +18,36 @@ public sealed class CampaignStore(PostgresDataSources data)
 
     public const int SampleSize = 5;
 
-    public async Task<Campaign> InsertAsync(WorkspaceAccess access, Campaign campaign, CancellationToken cancellationToken)
+    private const string InsertSql = """
+        INSERT INTO campaigns (workspace_id, id, name, subject, body, status, audience, created_at, updated_at)
+        SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8
+        """;
+
+    private static readonly string InsertBelowMaxSql = $"{InsertSql} WHERE {TierLimitGuard.Below("campaigns", "$1", "$9")}";
+
+    /// <summary>Inserts the campaign unless the workspace already has <paramref name="max"/> live ones (null: no maximum).</summary>
+    public async Task<Campaign> InsertAsync(WorkspaceAccess access, Campaign campaign, int? max, CancellationToken cancellationToken)
     {
         await using var session = await OpenAsync(access, write: true, cancellationToken);
-        await session.ExecuteAsync("""
-            INSERT INTO campaigns (workspace_id, id, name, subject, body, status, audience, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8)
-            """, cancellationToken, access.WorkspaceId, campaign.Id, campaign.Name, campaign.Subject, campaign.Body, campaign.Status,
-            campaign.AudienceJson(), campaign.CreatedAt);
+        await using var batch = session.CreateBatch();
+        if (max is not null)
+        {
+            TierLimitGuard.AddLock(batch, TierLimitGuard.Campaigns, access.WorkspaceId);
+        }
+
+        var insert = batch.Add(max is null ? InsertSql : InsertBelowMaxSql).Args(access.WorkspaceId, campaign.Id, campaign.Name, campaign.Subject,
+            campaign.Body, campaign.Status, campaign.AudienceJson(), campaign.CreatedAt);
+        if (max is not null)
+        {
+            insert.Args(max.Value);
+        }
+
+        await session.ExecuteAsync(batch, cancellationToken);
+        if (insert.RecordsAffected == 0)
+        {
+            throw UsageProblems.TierLimitReached(TierLimitGuard.Campaigns, max!.Value, access.Tier);
+        }
+
         await session.CommitAsync(cancellationToken);
         return campaign;
     }

@@ -2,14 +2,16 @@ using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Http;
 using AgentCrm.Core.Platform.Problems;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Usage;
 
 namespace AgentCrm.Core.Contacts;
 
 /// <summary>
 /// Contact use cases: validate, then let the store do the work. Reads go through <see cref="ContactCache"/>;
-/// every write invalidates it once committed. Unknown ids are 404 problems.
+/// every write invalidates it once committed. Unknown ids are 404 problems; a create past the tier's
+/// maximum is a 403 tier-limit-reached.
 /// </summary>
-public sealed class ContactService(ContactStore store, ContactCache cache, TimeProvider time)
+public sealed class ContactService(ContactStore store, ContactCache cache, TierPlans plans, TimeProvider time)
 {
     public async Task<Contact> CreateAsync(WorkspaceAccess access, NewContact input, CancellationToken cancellationToken)
     {
@@ -23,7 +25,7 @@ public sealed class ContactService(ContactStore store, ContactCache cache, TimeP
 
         var now = time.GetUtcNow();
         var contact = new Contact(Guid.CreateVersion7(now), input.Email!, input.Name, input.Phone, input.Company, status, tags, now, now, 1);
-        var created = await store.InsertAsync(access, contact, cancellationToken);
+        var created = await store.InsertAsync(access, contact, plans.MaxContacts(access.Tier), cancellationToken);
         await cache.ChangedAsync(access.WorkspaceId, null);
         return created;
     }

@@ -1,6 +1,7 @@
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Problems;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Usage;
 using Npgsql;
 
 namespace AgentCrm.Core.Contacts;
@@ -25,14 +26,35 @@ public sealed class ContactStore(PostgresDataSources data)
         WHERE c.workspace_id = $1 AND c.deleted_at IS NULL AND {ContactFilter.Condition("$2::text", "$3::text", "$4::text")}
         """;
 
-    public async Task<Contact> InsertAsync(WorkspaceAccess access, Contact contact, CancellationToken cancellationToken)
+    /// <summary>Inserts the contact unless the workspace already has <paramref name="max"/> live ones (null: no maximum).</summary>
+    private const string InsertSql = """
+        INSERT INTO contacts (workspace_id, id, email, name, phone, company, status, tags, created_at, updated_at)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9
+        """;
+
+    private static readonly string InsertBelowMaxSql = $"{InsertSql} WHERE {TierLimitGuard.Below("contacts", "$1", "$10")}";
+
+    public async Task<Contact> InsertAsync(WorkspaceAccess access, Contact contact, int? max, CancellationToken cancellationToken)
     {
         await using var session = await OpenAsync(access, write: true, cancellationToken);
-        await using var batch = session.CreateBatch($"""
-            INSERT INTO contacts (workspace_id, id, email, name, phone, company, status, tags, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-            """, access.WorkspaceId, contact.Id, contact.Email, contact.Name, contact.Phone, contact.Company, contact.Status, contact.Tags.ToArray(), contact.CreatedAt);
+        await using var batch = session.CreateBatch();
+        if (max is not null)
+        {
+            TierLimitGuard.AddLock(batch, TierLimitGuard.Contacts, access.WorkspaceId);
+        }
+
+        var insert = batch.Add(max is null ? InsertSql : InsertBelowMaxSql).Args(access.WorkspaceId, contact.Id, contact.Email, contact.Name,
+            contact.Phone, contact.Company, contact.Status, contact.Tags.ToArray(), contact.CreatedAt);
+        if (max is not null)
+        {
+            insert.Args(max.Value);
+        }
         await WithUniqueEmailAsync(() => session.ExecuteAsync(batch, cancellationToken));
+        if (insert.RecordsAffected == 0)
+        {
+            throw UsageProblems.TierLimitReached(TierLimitGuard.Contacts, max!.Value, access.Tier);
+        }
+
         await session.CommitAsync(cancellationToken);
         return contact;
     }

@@ -10,11 +10,11 @@ namespace AgentCrm.Core.Demo;
 public sealed record DemoData(string Email, string Password, Guid WorkspaceId, TokenPair Tokens, IReadOnlyList<Guid> ContactIds);
 
 /// <summary>
-/// The local demo: a user, their workspace and a few hundred contacts, made through the same services
+/// The local demo: a user, their workspace (on PRO) and a few hundred contacts, made through the same services
 /// the API uses (so the demo also proves they work). Running it again signs the same user in and tops the
 /// contacts up; it never duplicates.
 /// </summary>
-public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspaces, ContactService contacts, PostgresDataSources data)
+public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspaces, ContactService contacts, AccessCaches accessCaches, PostgresDataSources data)
 {
     public const string Email = "demo@agentcrm.dev";
     public const string Password = "correct-horse-2026";
@@ -43,7 +43,8 @@ public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspa
             tokens = await accounts.LoginAsync(new LoginRequest(Email, Password), origin, cancellationToken); // now carries the workspace
         }
 
-        var access = new WorkspaceAccess(workspace.Id, WorkspaceRole.Owner, workspace.Tier, caller with { WorkspaceId = workspace.Id });
+        await UpgradeAsync(workspace.Id, caller.UserId, cancellationToken);
+        var access = new WorkspaceAccess(workspace.Id, WorkspaceRole.Owner, Tiers.Pro, caller with { WorkspaceId = workspace.Id });
         var ids = await ContactIdsAsync(access, cancellationToken);
         for (var i = ids.Count; i < contactCount; i++)
         {
@@ -56,6 +57,18 @@ public sealed class DemoSeeder(AccountService accounts, WorkspaceService workspa
         }
 
         return new DemoData(Email, Password, workspace.Id, tokens, ids);
+    }
+
+    /// <summary>The demo workspace is on PRO: its few hundred contacts pass FREE's maximum, and benchmarks read it at PRO's rates.</summary>
+    private async Task UpgradeAsync(Guid workspaceId, Guid? userId, CancellationToken cancellationToken)
+    {
+        await using var session = await TenantSession.OpenAsync(data.Pooled, workspaceId, userId, write: true, cancellationToken);
+        var changed = await session.ExecuteAsync("UPDATE workspaces SET tier = $2, updated_at = now() WHERE id = $1 AND tier <> $2", cancellationToken, workspaceId, Tiers.Pro);
+        await session.CommitAsync(cancellationToken);
+        if (changed > 0)
+        {
+            await accessCaches.TierChangedAsync(workspaceId, cancellationToken); // cached memberships carry the tier
+        }
     }
 
     private async Task<List<Guid>> ContactIdsAsync(WorkspaceAccess access, CancellationToken cancellationToken)

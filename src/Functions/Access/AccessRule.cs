@@ -1,3 +1,4 @@
+using AgentCrm.Core.Platform.RateLimiting;
 using AgentCrm.Core.Platform.Security;
 
 namespace AgentCrm.Functions.Access;
@@ -38,4 +39,10 @@ public sealed record AccessRule(
 
     public static AccessRule Workspace(string method, string route, WorkspaceRole minRole, bool apiKeys = true, bool highValue = false) =>
         new(method, route, Audience.Workspace, minRole, apiKeys, highValue, route.Contains("{workspaceId}", StringComparison.Ordinal) ? "workspaceId" : null);
+
+    /// <summary>
+    /// The rate-limit policy (<see cref="RatePolicies"/>) the endpoint's calls are counted against; null exempts
+    /// it from rate limits and the daily quota (health checks, the API document).
+    /// </summary>
+    public string? RatePolicy { get; init; } = RatePolicies.Default;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using AgentCrm.Core.Platform.RateLimiting;
 using static AgentCrm.Core.Platform.Security.WorkspaceRole;
 using static AgentCrm.Functions.Access.AccessRule;
 
@@ -8,20 +9,21 @@ namespace AgentCrm.Functions.Access;
 /// The role rules of every public endpoint, in one table. The access middleware enforces it, a test walks
 /// it (every role and key scope against every row), and another test checks that it and the mapped
 /// endpoints name the same routes. Roles rank viewer &lt; member &lt; admin &lt; owner; a key's scope maps
-/// read → viewer, write → member, admin → admin.
+/// read → viewer, write → member, admin → admin. Each row also names its rate-limit policy (default unless
+/// said; sign-up, login and refresh are auth; health and the API document are exempt).
 /// </summary>
 public static class AccessRules
 {
     public static IReadOnlyList<AccessRule> Table { get; } =
     [
-        Anonymous("GET", "/api/health/live"),
-        Anonymous("GET", "/api/health/ready"),
-        Anonymous("GET", "/api/health"),
-        Anonymous("GET", "/api/openapi/{documentName}.json"),
+        Anonymous("GET", "/api/health/live") with { RatePolicy = null },
+        Anonymous("GET", "/api/health/ready") with { RatePolicy = null },
+        Anonymous("GET", "/api/health") with { RatePolicy = null },
+        Anonymous("GET", "/api/openapi/{documentName}.json") with { RatePolicy = null },
 
-        Anonymous("POST", "/api/auth/register"),
-        Anonymous("POST", "/api/auth/login"),
-        Anonymous("POST", "/api/auth/refresh"),
+        Anonymous("POST", "/api/auth/register") with { RatePolicy = RatePolicies.Auth },
+        Anonymous("POST", "/api/auth/login") with { RatePolicy = RatePolicies.Auth },
+        Anonymous("POST", "/api/auth/refresh") with { RatePolicy = RatePolicies.Auth },
         User("POST", "/api/auth/logout"),
         User("GET", "/api/me"),
 
@@ -57,6 +59,7 @@ public static class AccessRules
         Read("/api/campaigns/{id}/audience"),
 
         Read("/api/dashboard"),
+        Read("/api/usage"),
 
         Workspace("GET", "/api/audit", Admin),
         Workspace("POST", "/api/audit/verify", Admin, highValue: true),

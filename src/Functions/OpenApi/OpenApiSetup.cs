@@ -75,6 +75,21 @@ public static class OpenApiSetup
             {
                 var description = context.Description;
                 var rule = AccessRules.Find(description.HttpMethod ?? "GET", "/" + description.RelativePath);
+                if (rule?.RatePolicy is { } policy)
+                {
+                    var limited = $"Over the \"{policy}\" rate limit (rate-limited) or the day's API calls (quota-exceeded): a problem, with Retry-After. " +
+                        "Every answer carries RateLimit-Policy, RateLimit and X-RateLimit-Limit/-Remaining/-Reset (docs/errors.md).";
+                    operation.Responses ??= [];
+                    if (operation.Responses.TryGetValue("429", out var declared) && declared is OpenApiResponse response)
+                    {
+                        response.Description = $"{limited} {response.Description}";
+                    }
+                    else
+                    {
+                        operation.Responses["429"] = new OpenApiResponse { Description = limited };
+                    }
+                }
+
                 if (rule is null || rule.Audience == Audience.Anonymous)
                 {
                     return Task.CompletedTask;

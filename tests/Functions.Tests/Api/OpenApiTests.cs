@@ -63,6 +63,14 @@ public sealed class OpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Rate_limited_operations_document_the_429_and_exempt_ones_do_not()
+    {
+        Assert.True(Operation("GET", "/api/contacts/{id}").GetProperty("responses").TryGetProperty("429", out _));
+        Assert.Contains("\"auth\" rate limit", Operation("POST", "/api/auth/login").GetProperty("responses").GetProperty("429").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.False(Operation("GET", "/api/health").GetProperty("responses").TryGetProperty("429", out _));
+    }
+
+    [Fact]
     public void Problem_responses_are_described_as_problem_json()
     {
         var responses = Operation("POST", "/api/auth/register").GetProperty("responses");

@@ -60,6 +60,10 @@ public sealed partial class AppProcess : IAsyncDisposable
         }
 
         info.Environment["Auth__SigningKey"] = TestSecrets.SigningKey;
+        // As in TestApp: keys of its own on the shared Redis, and no limits unless the test asks for them.
+        info.Environment["Redis__KeyPrefix"] = $"test:{Guid.NewGuid():N}:";
+        info.Environment["RateLimits__Enabled"] = "false";
+        info.Environment["Quotas__Enabled"] = "false";
         foreach (var (key, value) in environment)
         {
             if (value is null)

@@ -40,6 +40,9 @@ public sealed class TestApp : IAsyncDisposable
             // Redis:Url comes from the environment scripts/test sets. A prefix of its own per app, so apps
             // sharing the server never see each other's keys; two instances of one app share theirs.
             ["Redis:KeyPrefix"] = $"test:{Guid.NewGuid():N}:",
+            // Rate limits and quotas only for the tests about them (hundreds of tests sign in from 127.0.0.1).
+            ["RateLimits:Enabled"] = "false",
+            ["Quotas:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? [])
         {

@@ -4,8 +4,10 @@ using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Health;
 using AgentCrm.Core.Platform.Hosting;
 using AgentCrm.Core.Platform.Observability;
+using AgentCrm.Core.Platform.RateLimiting;
 using AgentCrm.Core.Platform.Redis;
 using AgentCrm.Core.Platform.Security;
+using AgentCrm.Core.Usage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -26,7 +28,9 @@ public sealed record AppSettings(
     AuditOptions Audit,
     IdempotencyOptions Idempotency,
     RedisOptions Redis,
-    CachingOptions Cache)
+    CachingOptions Cache,
+    RateLimitOptions RateLimits,
+    TierPlans Tiers)
 {
     /// <summary>Reads everything; throws one <see cref="ConfigurationException"/> listing every problem.</summary>
     public static AppSettings Load(IConfiguration configuration, IHostEnvironment environment) =>
@@ -50,7 +54,9 @@ public sealed record AppSettings(
             AuditOptions.Read(reader),
             IdempotencyOptions.Read(reader),
             RedisOptions.Read(reader, environment.EnvironmentName, hosting.Slot),
-            CachingOptions.Read(reader));
+            CachingOptions.Read(reader),
+            RateLimitOptions.Read(reader),
+            TierPlans.Read(reader));
         reader.ThrowIfProblems();
         return settings;
     }

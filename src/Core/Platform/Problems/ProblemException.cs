@@ -26,6 +26,9 @@ public sealed class ProblemException : Exception
     /// <summary>Sent as Retry-After (whole seconds, rounded up) when set.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>Extension members of the problem (RFC 9457 §3.2): facts a client can act on, e.g. a quota's limit.</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+
     public static ProblemException Validation(IReadOnlyDictionary<string, string[]> errors) =>
         new(ProblemTypes.Validation, "See errors for the fields to fix.", errors);
 }

@@ -34,10 +34,15 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         httpContext.Response.StatusCode = type.Status;
         if (exception is ProblemException { RetryAfter: { } retryAfter })
         {
-            httpContext.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            httpContext.Response.Headers.RetryAfter = ProblemWriter.RetryAfterSeconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var problem = new ProblemDetails { Type = type.Uri, Title = type.Title, Status = type.Status, Detail = detail };
+        foreach (var (name, value) in (exception as ProblemException)?.Extensions ?? ProblemWriter.NoExtensions)
+        {
+            problem.Extensions[name] = value;
+        }
+
         if (errors is not null)
         {
             problem.Extensions["errors"] = errors;

@@ -23,6 +23,8 @@ public static class ProblemTypes
     public static readonly ProblemType Unprocessable = new("unprocessable", StatusCodes.Status422UnprocessableEntity, "The request cannot be processed");
     public static readonly ProblemType AccountLocked = new("account-locked", StatusCodes.Status429TooManyRequests, "The account is locked");
     public static readonly ProblemType RateLimited = new("rate-limited", StatusCodes.Status429TooManyRequests, "Too many requests");
+    public static readonly ProblemType QuotaExceeded = new("quota-exceeded", StatusCodes.Status429TooManyRequests, "A daily quota is used up");
+    public static readonly ProblemType TierLimitReached = new("tier-limit-reached", StatusCodes.Status403Forbidden, "The workspace's tier allows no more of these");
     public static readonly ProblemType Internal = new("internal", StatusCodes.Status500InternalServerError, "An unexpected error occurred");
     public static readonly ProblemType Unavailable = new("unavailable", StatusCodes.Status503ServiceUnavailable, "The service is unavailable");
     public static readonly ProblemType IdempotencyKeyInUse = new("idempotency-key-in-use", StatusCodes.Status409Conflict, "A request with this idempotency key is in progress");
@@ -33,7 +35,7 @@ public static class ProblemTypes
     [
         BadRequest, MalformedJson, Validation, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
         Gone, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, AccountLocked, RateLimited, Internal, Unavailable,
-        InvocationFailed, IdempotencyKeyInUse, IdempotencyKeyReused,
+        InvocationFailed, IdempotencyKeyInUse, IdempotencyKeyReused, QuotaExceeded, TierLimitReached,
     ];
 
     /// <summary>The default type for a bare status code (a 404 from routing, a 405 from the method matcher).</summary>
