@@ -49,6 +49,7 @@ public static partial class AgentCrmApp
         builder.Services.AddAudit(settings.Audit);
         builder.Services.AddCrm();
         builder.Services.AddUsage(settings.RateLimits, settings.Tiers);
+        builder.Services.AddSingleton<AgentCrm.Functions.Traffic.TrafficCheck>();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {

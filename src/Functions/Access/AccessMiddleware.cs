@@ -4,6 +4,8 @@ using AgentCrm.Core.Identity;
 using AgentCrm.Core.Platform.Problems;
 using AgentCrm.Core.Platform.Security;
 using AgentCrm.Core.Workspaces;
+using AgentCrm.Functions.Traffic;
+using AgentCrm.Core.Platform.RateLimiting;
 
 namespace AgentCrm.Functions.Access;
 
@@ -18,6 +20,7 @@ public sealed partial class AccessMiddleware(
     CallerAuthenticator authenticator,
     WorkspaceMembership membership,
     IAuditLog audit,
+    TrafficCheck traffic,
     ILogger<AccessMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -52,7 +55,12 @@ public sealed partial class AccessMiddleware(
         var authentication = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
         if (authentication.Caller is not { } caller)
         {
-            await Unauthorized(context, authentication.Failure);
+            // Failed credentials draw on the address's auth budget: guessing tokens costs like guessing passwords.
+            if (await traffic.AdmitAsync(context, RatePolicies.Auth, null, null))
+            {
+                await Unauthorized(context, authentication.Failure);
+            }
+
             return;
         }
 

@@ -11,26 +11,15 @@ namespace AgentCrm.Functions.Traffic;
 /// access middleware established. A path under /api that matches no endpoint is limited by address on
 /// the default policy. Every limited response carries the rate-limit headers; refusals are 429 problems.
 /// </summary>
-public sealed class TrafficMiddleware(RequestDelegate next, TrafficGate gate, RateLimitOptions options, TimeProvider time)
+public sealed class TrafficMiddleware(RequestDelegate next, TrafficCheck check)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!gate.IsActive || PolicyOf(context) is not { } policy)
+        if (!check.IsActive || PolicyOf(context) is not { } policy
+            || await check.AdmitAsync(context, policy, context.Features.Get<Caller>(), context.Features.Get<WorkspaceAccess>()))
         {
             await next(context);
-            return;
         }
-
-        var verdict = await gate.CheckAsync(policy, context.Features.Get<Caller>(), context.Features.Get<WorkspaceAccess>(),
-            ClientAddress.Resolve(context, options.TrustedProxyHops), context.RequestAborted);
-        TrafficResponses.AddHeaders(context, verdict, time);
-        if (verdict.Outcome != TrafficOutcome.Allowed)
-        {
-            await TrafficResponses.RefuseAsync(context, verdict, time);
-            return;
-        }
-
-        await next(context);
     }
 
     private static string? PolicyOf(HttpContext context)

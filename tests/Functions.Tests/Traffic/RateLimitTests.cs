@@ -41,6 +41,29 @@ public sealed class RateLimitTests(TrafficFixture fixture) : IClassFixture<Traff
         AssertHeaders(await Login(), "auth", limit: 10, remaining: 9, reset: 6);
     }
 
+    [Fact]
+    public async Task Failed_credentials_draw_on_the_addresss_auth_budget_and_good_ones_do_not()
+    {
+        var address = NewAddress();
+        Task<HttpResponseMessage> BadToken() => fixture.SendAsync(HttpMethod.Get, "/api/me", token: "not-a-token", forwardedFor: address);
+
+        for (var i = 1; i <= 10; i++)
+        {
+            var response = await BadToken();
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            AssertHeaders(response, "auth", limit: 10, remaining: 10 - i, reset: 6 * i);
+        }
+
+        var refused = await BadToken();
+        var problem = await HttpAssert.ProblemAsync(refused, HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.Equal("auth", problem.GetProperty("policy").GetString());
+
+        // A caller with a valid token from the same address is not held up by the guesser.
+        var (_, owner) = await fixture.Seed.WorkspaceWithOwnerAsync();
+        var me = await fixture.SendAsync(HttpMethod.Get, "/api/me", token: owner.Token, forwardedFor: address);
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
     [Theory]
     [InlineData("ai", 20)]
     [InlineData("email", 50)]
