@@ -47,6 +47,20 @@ public sealed class RateLimiterScriptTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_limit_finer_than_a_millisecond_still_decides_in_redis()
+    {
+        // 500 million a minute: the interval (0.00012 ms) vanishes against epoch milliseconds in a double,
+        // which once made the script SET with PX 0, an error, and every decision fall back to local.
+        var huge = new RatePolicy("huge", 500_000_000, 500_000_000, TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 3; i++)
+        {
+            var decision = await _limiter.CheckAsync(huge, "rl:{t}:huge", null, default);
+            Assert.Equal(RateOutcome.Allowed, decision.Outcome);
+            Assert.False(decision.Local);
+        }
+    }
+
+    [Fact]
     public async Task A_missing_counter_asks_for_a_seed_and_counts_nothing_until_it_has_one()
     {
         var counter = new DailyCounter("usage:{t}:calls", 3, TimeSpan.FromHours(1));

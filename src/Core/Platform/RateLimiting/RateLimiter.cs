@@ -52,7 +52,8 @@ public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter loc
           count = redis.call('INCR', KEYS[2])
         end
         if interval > 0 then
-          redis.call('SET', KEYS[1], string.format('%.3f', tat + interval), 'PX', math.ceil(tat + interval - now))
+          -- At least 1 ms: an interval below a millisecond's float resolution at epoch scale rounds to 0 here.
+          redis.call('SET', KEYS[1], string.format('%.3f', tat + interval), 'PX', math.max(1, math.ceil(tat + interval - now)))
           return {1, remaining - 1, math.ceil(tat + interval - now), 0, count}
         end
         return {1, 0, 0, 0, count}

@@ -3,14 +3,14 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Threading.Channels;
 
 namespace AgentCrm.Core.Platform.Redis;
 
 /// <summary>
-/// One TCP (or TLS) connection, multiplexed: callers queue commands, one writer loop writes whatever is
-/// queued and flushes once (so concurrent callers pipeline for free), one reader loop matches replies to
-/// commands in order. A command that times out is failed on its own and its late reply dropped, so the
+/// One TCP (or TLS) connection, multiplexed: callers queue commands; whichever caller finds no write in
+/// progress becomes the writer, writes everything queued and flushes once (so concurrent callers pipeline
+/// for free, and an idle connection sends at once without waking another thread); one reader loop
+/// matches replies to commands in order. A command that times out is failed on its own and its late reply dropped, so the
 /// stream stays in step; anything that breaks the stream (bad RESP, a close mid-reply, a hang) fails
 /// every command in flight and closes the connection, and the owner opens a new one.
 /// </summary>
@@ -22,7 +22,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private readonly PipeWriter _output;
     private readonly RespParser _parser;
     private readonly Action<RedisReply>? _onPush;
-    private readonly Channel<PendingCommand> _outgoing = Channel.CreateUnbounded<PendingCommand>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<PendingCommand> _outgoing = new();
     private readonly ConcurrentQueue<PendingCommand> _awaiting = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource<Exception> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -30,6 +30,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private ITimer? _reauth;
     private long _lastActivity;
     private int _failed;
+    private int _writing;
 
     private RedisConnection(RedisConnectionSettings settings, Stream stream, Action<RedisReply>? onPush)
     {
@@ -42,7 +43,6 @@ internal sealed class RedisConnection : IAsyncDisposable
         _lastActivity = settings.Time.GetTimestamp();
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(settings.CommandTimeout.TotalMilliseconds / 10, 5, 100));
         _sweeper = settings.Time.CreateTimer(_ => Sweep(), null, tick, tick);
-        _ = WriteLoopAsync();
         _ = ReadLoopAsync();
     }
 
@@ -116,9 +116,15 @@ internal sealed class RedisConnection : IAsyncDisposable
             pending.Cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((PendingCommand)state!).TrySetCanceled(token), pending);
         }
 
-        if (!IsOpen || !_outgoing.Writer.TryWrite(pending))
+        _outgoing.Enqueue(pending);
+        if (!IsOpen)
         {
+            // Closed before or while queueing: Fail may already have drained the queue.
             pending.Fail(new RedisConnectionException($"The connection to Redis at {_settings.Endpoint} is closed."));
+        }
+        else if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            _ = WriteQueuedAsync(); // runs here until a flush has to wait for the socket
         }
 
         return pending.Task;
@@ -132,7 +138,6 @@ internal sealed class RedisConnection : IAsyncDisposable
             return;
         }
 
-        _outgoing.Writer.TryComplete();
         _closing.Cancel();
         _sweeper.Dispose();
         _reauth?.Dispose();
@@ -144,7 +149,7 @@ internal sealed class RedisConnection : IAsyncDisposable
             first = false;
         }
 
-        while (_outgoing.Reader.TryRead(out var queued))
+        while (_outgoing.TryDequeue(out var queued))
         {
             queued.Fail(AsConnectionError(reason));
         }
@@ -201,14 +206,17 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Writes and flushes until the queue is empty, as the one writer (<see cref="_writing"/> is 1). A caller
+    /// that queued a command while it ran is picked up by the check after the writer steps down.
+    /// </summary>
+    private async Task WriteQueuedAsync()
     {
         try
         {
-            var reader = _outgoing.Reader;
-            while (await reader.WaitToReadAsync(_closing.Token))
+            do
             {
-                while (reader.TryRead(out var pending))
+                while (_outgoing.TryDequeue(out var pending))
                 {
                     if (pending.Task.IsCompleted)
                     {
@@ -222,9 +230,12 @@ internal sealed class RedisConnection : IAsyncDisposable
                 var flushed = await _output.FlushAsync(_closing.Token);
                 if (flushed.IsCompleted)
                 {
-                    break;
+                    return;
                 }
+
+                Volatile.Write(ref _writing, 0);
             }
+            while (!_outgoing.IsEmpty && IsOpen && Interlocked.CompareExchange(ref _writing, 1, 0) == 0);
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or AuthenticationException)
         {
