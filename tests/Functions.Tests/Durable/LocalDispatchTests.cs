@@ -50,7 +50,7 @@ public class LocalDispatchTests
 
         var done = await client.WaitForCompletionAsync(await client.StartAsync("LocalFanOut", 12), TimeSpan.FromSeconds(60));
 
-        // Ten of the twelve found no free slot and went through the queue, which shares the same two.
+        // Ten of the twelve waited for one of the two slots, which the queue loop shares.
         Assert.Equal(66, done.ReadOutput<int>());
         Assert.InRange(most, 1, 2);
     }

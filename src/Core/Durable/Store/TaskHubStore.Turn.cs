@@ -10,12 +10,11 @@ public sealed partial class TaskHubStore
 {
     /// <summary>
     /// Commits one turn. Returns the ids of Local tasks it created, leased to <paramref name="owner"/>, for
-    /// the caller to run at once; <paramref name="runLocally"/> may refuse some (no free slot), which are
-    /// committed to their queue instead. Throws <see cref="LeaseLostException"/> when the lease moved on.
+    /// the caller to run at once. Throws <see cref="LeaseLostException"/> when the lease moved on.
     /// </summary>
     public async Task<IReadOnlyList<TaskWorkItem>> CommitTurnAsync(
         InstanceWorkItem item, string owner, TimeSpan lease, IReadOnlyList<long> consumed, TurnResult turn, CancellationToken cancellationToken,
-        TaskWorkItem? finishedLocalTask = null, Func<ScheduleTaskAction, bool>? runLocally = null)
+        TaskWorkItem? finishedLocalTask = null)
     {
         var batch = new TurnBatch(item);
         batch.Add("SELECT dt.assert_instance_lease($1, $2, $3)", item.InstanceId, owner, item.Epoch);
@@ -52,7 +51,7 @@ public sealed partial class TaskHubStore
             batch.Add("DELETE FROM dt.inbox WHERE id = ANY($1)", consumed.ToArray());
         }
 
-        var localTaskIndex = AddOutbox(batch, item, owner, lease, turn.Outbox, history, turn.Outcome is not null, runLocally);
+        var localTaskIndex = AddOutbox(batch, item, owner, lease, turn.Outbox, history, turn.Outcome is not null);
         AddOutcome(batch, item, turn, history, bytes);
 
         try
@@ -73,9 +72,7 @@ public sealed partial class TaskHubStore
         await CommitTurnAsync(item, owner, TimeSpan.Zero, [], turn, cancellationToken, finishedLocalTask);
     }
 
-    private static int AddOutbox(
-        TurnBatch batch, InstanceWorkItem item, string owner, TimeSpan lease, IReadOnlyList<OutboxAction> outbox, List<HistoryEvent> history, bool endsExecution,
-        Func<ScheduleTaskAction, bool>? runLocally)
+    private static int AddOutbox(TurnBatch batch, InstanceWorkItem item, string owner, TimeSpan lease, IReadOnlyList<OutboxAction> outbox, List<HistoryEvent> history, bool endsExecution)
     {
         var localTaskIndex = -1;
         var tasks = outbox.OfType<ScheduleTaskAction>().ToList();
@@ -84,7 +81,7 @@ public sealed partial class TaskHubStore
             // The task's input is the TaskScheduled event's payload: same id, one copy.
             var inputIds = tasks.Select(t => history.First(e => e.Kind == EventKind.TaskScheduled && e.TaskId == t.TaskId).PayloadId).ToArray();
             // No Local run for work of an execution that ends in this very turn.
-            var local = tasks.Select(t => t.Options.Dispatch == DispatchMode.Local && !endsExecution && (runLocally?.Invoke(t) ?? true)).ToArray();
+            var local = tasks.Select(t => t.Options.Dispatch == DispatchMode.Local && !endsExecution).ToArray();
             localTaskIndex = batch.Add("""
                 INSERT INTO dt.tasks (queue, instance_id, execution_id, task_id, name, input_id, retry, start_to_close_ms, schedule_to_close_at,
                                       lease_owner, lease_expires_at, lease_epoch)

@@ -5,7 +5,7 @@ namespace AgentCrm.Core.Durable.Workers;
 /// <summary>
 /// The per-queue activity budget of this worker (Durable__MaxConcurrentActivities), shared by the queue
 /// loop and by Local dispatch, so activities run on the fast path count against the same limit. Local
-/// work takes a slot only if one is free at once; otherwise its task is committed to the queue instead.
+/// work already leased to this worker waits for a slot rather than taking the slower way through the queue.
 /// </summary>
 internal sealed class ActivitySlots(DurableOptions options)
 {
@@ -14,7 +14,4 @@ internal sealed class ActivitySlots(DurableOptions options)
     public SemaphoreSlim For(string queue) =>
         _queues.GetOrAdd(queue, _ => new SemaphoreSlim(options.MaxConcurrentActivities, options.MaxConcurrentActivities));
 
-    public bool TryTake(string queue) => For(queue).Wait(0);
-
-    public void Release(string queue) => For(queue).Release();
 }

@@ -131,40 +131,13 @@ internal sealed partial class TurnProcessor(
             consumed = [.. stale, .. live.Take(result.AppliedMessages).Select(m => m.Id)];
         }
 
-        // Local activities run here only within this worker's per-queue budget; the rest go to their queue.
-        var reserved = new List<string>();
-        var refused = new HashSet<string>(StringComparer.Ordinal);
-        IReadOnlyList<TaskWorkItem> local;
-        try
-        {
-            local = await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, result, cancellationToken, localTask, task =>
-            {
-                if (slots.TryTake(task.Options.Queue))
-                {
-                    reserved.Add(task.Options.Queue);
-                    return true;
-                }
-
-                refused.Add(task.Options.Queue);
-                return false;
-            });
-        }
-        catch
-        {
-            reserved.ForEach(slots.Release);
-            throw;
-        }
-
+        var local = await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, result, cancellationToken, localTask);
         if (result.Outcome is null)
         {
             cache.Put(execution);
         }
 
         Announce(item, result);
-        foreach (var queue in refused)
-        {
-            wakeUps.TaskWork(queue);
-        }
 
         foreach (var task in local)
         {
@@ -172,15 +145,39 @@ internal sealed partial class TurnProcessor(
         }
     }
 
+    /// <summary>
+    /// Runs a Local activity within this worker's per-queue budget, waiting for a slot if need be. The task
+    /// is leased meanwhile, and tracked so the lease is renewed: the wait is bounded by work in progress,
+    /// and if this process dies the lease lapses and a queue worker takes the task.
+    /// </summary>
     private async Task RunLocalAsync(TaskWorkItem task)
     {
+        var slot = slots.For(task.Queue);
+        if (!slot.Wait(0))
+        {
+            using var waiting = new CancellationTokenSource();
+            renewer.Track(task.Id, waiting);
+            try
+            {
+                await slot.WaitAsync(waiting.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the lease moved on or the instance was terminated while it waited
+            }
+            finally
+            {
+                renewer.Untrack(task.Id);
+            }
+        }
+
         try
         {
             await activities.RunAsync(task, ContinueLocallyAsync);
         }
         finally
         {
-            slots.Release(task.Queue);
+            slot.Release();
         }
     }
 
