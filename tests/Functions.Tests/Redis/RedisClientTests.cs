@@ -61,10 +61,12 @@ public sealed class RedisClientTests : IAsyncLifetime
     public async Task Concurrent_callers_each_get_their_own_reply()
     {
         // Thousands of commands from many tasks share one connection; a reply matched to the wrong caller shows here.
+        // (A generous timeout: this is about matching, and the full suite can starve the thread pool for a while.)
+        await using var client = TestRedis.Client(_options with { CommandTimeout = TimeSpan.FromSeconds(10) });
         var tasks = Enumerable.Range(0, 2000).Select(async i =>
         {
-            await _client.SetAsync($"k{i}", Encoding.UTF8.GetBytes($"v{i}"), TimeSpan.FromMinutes(1));
-            var value = Encoding.UTF8.GetString((await _client.GetAsync($"k{i}"))!);
+            await client.SetAsync($"k{i}", Encoding.UTF8.GetBytes($"v{i}"), TimeSpan.FromMinutes(1));
+            var value = Encoding.UTF8.GetString((await client.GetAsync($"k{i}"))!);
             return (i, value);
         });
         foreach (var (i, value) in await Task.WhenAll(tasks))

@@ -23,7 +23,7 @@ public sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     private string _lastError = "not connected yet";
 
     public RedisClient(RedisOptions options, IRedisCredentialProvider? credentials, TimeProvider time, ILogger<RedisClient> logger)
-        : this(options, options.Endpoint is null ? null : RedisConnectionSettings.From(options, options.Endpoint, credentials ?? new UrlRedisCredentials(options.Endpoint), time), logger)
+        : this(options, RedisConnectionSettings.ForOptions(options, credentials, time), logger)
     {
     }
 

@@ -237,8 +237,9 @@ internal sealed class RedisConnection : IAsyncDisposable
             }
             while (!_outgoing.IsEmpty && IsOpen && Interlocked.CompareExchange(ref _writing, 1, 0) == 0);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or AuthenticationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever it was, the writer role must not stay taken by a writer that is gone: close, and reconnect.
             Fail(new RedisConnectionException($"Writing to Redis at {_settings.Endpoint} failed: {ex.Message}", ex));
         }
     }

@@ -19,4 +19,8 @@ internal sealed record RedisConnectionSettings(
 
     public static RedisConnectionSettings From(RedisOptions options, RedisEndpoint endpoint, IRedisCredentialProvider credentials, TimeProvider time) =>
         new(endpoint, credentials, options.CommandTimeout, options.ConnectTimeout, options.MaxReplyBytes, time);
+
+    /// <summary>Null when no Redis is configured; the URL's password unless <paramref name="credentials"/> says otherwise.</summary>
+    public static RedisConnectionSettings? ForOptions(RedisOptions options, IRedisCredentialProvider? credentials, TimeProvider time) =>
+        options.Endpoint is { } endpoint ? From(options, endpoint, credentials ?? new UrlRedisCredentials(endpoint), time) : null;
 }

@@ -23,7 +23,7 @@ public sealed partial class RedisSubscriber : IRedisSubscriber, IAsyncDisposable
     private Task? _loop;
 
     public RedisSubscriber(RedisOptions options, IRedisCredentialProvider? credentials, TimeProvider time, ILogger<RedisSubscriber> logger)
-        : this(options, options.Endpoint is null ? null : RedisConnectionSettings.From(options, options.Endpoint, credentials ?? new UrlRedisCredentials(options.Endpoint), time), logger)
+        : this(options, RedisConnectionSettings.ForOptions(options, credentials, time), logger)
     {
     }
 
