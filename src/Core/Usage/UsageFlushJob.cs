@@ -1,5 +1,6 @@
 using AgentCrm.Core.Platform.Data;
 using AgentCrm.Core.Platform.Maintenance;
+using AgentCrm.Core.Platform.RateLimiting;
 using AgentCrm.Core.Platform.Redis;
 using Npgsql;
 using NpgsqlTypes;
@@ -11,7 +12,7 @@ namespace AgentCrm.Core.Usage;
 /// (see <see cref="ApiCallCounter"/>). Each chunk is one statement that keeps the larger of the stored and
 /// the counted total, so it can run any number of times, stop anywhere, and run again.
 /// </summary>
-public sealed class UsageFlushJob(IRedisClient redis, PostgresDataSources data, TimeProvider time) : IHousekeepingJob
+public sealed class UsageFlushJob(IRedisClient redis, RateLimiter limiter, PostgresDataSources data, TimeProvider time) : IHousekeepingJob
 {
     private const int ChunkSize = 500;
 
@@ -25,6 +26,8 @@ public sealed class UsageFlushJob(IRedisClient redis, PostgresDataSources data, 
         {
             return "No Redis is configured: API calls are not counted, nothing to flush.";
         }
+
+        await limiter.FlushAsync(cancellationToken); // this instance's calls counted in process reach Redis first
 
         var now = time.GetUtcNow();
         var flushed = 0;

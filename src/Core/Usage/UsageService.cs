@@ -1,4 +1,5 @@
 using AgentCrm.Core.Platform.Data;
+using AgentCrm.Core.Platform.RateLimiting;
 using AgentCrm.Core.Platform.Security;
 
 namespace AgentCrm.Core.Usage;
@@ -7,7 +8,7 @@ namespace AgentCrm.Core.Usage;
 /// <c>GET /api/usage</c>: today's API calls (the live Redis counter, or the last flushed total when Redis
 /// is away), AI tokens (exact, from the ledger), and live contacts and campaigns against the tier's maxima.
 /// </summary>
-public sealed class UsageService(ApiCallCounter calls, TierPlans plans, PostgresDataSources data, TimeProvider time)
+public sealed class UsageService(ApiCallCounter calls, TierPlans plans, RateLimiter limiter, PostgresDataSources data, TimeProvider time)
 {
     private const string CountsSql = """
         SELECT (SELECT coalesce(sum(input_tokens::bigint + output_tokens), 0) FROM ai_usage WHERE workspace_id = $1 AND day = $2),
@@ -21,6 +22,7 @@ public sealed class UsageService(ApiCallCounter calls, TierPlans plans, Postgres
         var day = UsageKeys.Day(now);
         var resetsAt = UsageKeys.NextMidnight(now);
         var plan = plans.For(access.Tier);
+        await limiter.FlushAsync(cancellationToken); // this instance's calls counted in process reach Redis first
         var apiCalls = calls.CurrentAsync(access.WorkspaceId, day, cancellationToken);
 
         long tokens, contacts, campaigns;

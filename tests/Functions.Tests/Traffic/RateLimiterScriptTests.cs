@@ -18,7 +18,7 @@ public sealed class RateLimiterScriptTests : IAsyncLifetime
     {
         _redis = TestRedis.Client(TestRedis.Options(TestRedis.SharedUrl));
         var options = new RateLimitOptions(true, new Dictionary<string, RatePolicy>(), 1, 1000);
-        _limiter = new RateLimiter(_redis, new LocalRateLimiter(options), _clock, NullLogger<RateLimiter>.Instance);
+        _limiter = new RateLimiter(_redis, new LocalRateLimiter(options), new BucketMirrors(), _clock, NullLogger<RateLimiter>.Instance);
         return Task.CompletedTask;
     }
 
@@ -44,6 +44,33 @@ public sealed class RateLimiterScriptTests : IAsyncLifetime
         Assert.Equal(RateOutcome.Allowed, (await _limiter.CheckAsync(FivePerMinute, "rl:{t}:a", null, default)).Outcome);
         _clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(4, (await _limiter.CheckAsync(FivePerMinute, "rl:{t}:a", null, default)).Remaining);
+    }
+
+    [Fact]
+    public async Task Requests_far_from_the_limit_are_decided_in_process_and_reach_redis_at_the_next_flush()
+    {
+        // Two instances on one bucket. A decides most of its requests on its copy of the bucket.
+        var policy = new RatePolicy("mirror", 20, 20, TimeSpan.FromMinutes(1));
+        var other = new RateLimiter(_redis, new LocalRateLimiter(new RateLimitOptions(true, new Dictionary<string, RatePolicy>(), 1, 1000)),
+            new BucketMirrors(), _clock, NullLogger<RateLimiter>.Instance);
+        for (var i = 1; i <= 8; i++)
+        {
+            var decision = await _limiter.CheckAsync(policy, "rl:{t}:m", null, default);
+            Assert.Equal(20 - i, decision.Remaining); // exact on one instance, whoever decided
+        }
+
+        await _limiter.FlushAsync(default);
+        Assert.Equal(11, (await other.CheckAsync(policy, "rl:{t}:m", null, default)).Remaining); // B sees all 8 of A's
+
+        // Near the limit Redis decides every request, so two instances together never pass the burst.
+        var allowed = 9;
+        for (var i = 0; i < 30; i++)
+        {
+            var limiter = i % 2 == 0 ? _limiter : other;
+            allowed += (await limiter.CheckAsync(policy, "rl:{t}:m", null, default)).IsAllowed ? 1 : 0;
+        }
+
+        Assert.Equal(20, allowed);
     }
 
     [Fact]
@@ -119,7 +146,7 @@ public sealed class RateLimiterScriptTests : IAsyncLifetime
     {
         await using var dead = TestRedis.Client(TestRedis.Options("redis://127.0.0.1:1", timeoutMs: 200));
         var options = new RateLimitOptions(true, new Dictionary<string, RatePolicy>(), 1, 1000);
-        var limiter = new RateLimiter(dead, new LocalRateLimiter(options), _clock, NullLogger<RateLimiter>.Instance);
+        var limiter = new RateLimiter(dead, new LocalRateLimiter(options), new BucketMirrors(), _clock, NullLogger<RateLimiter>.Instance);
 
         var decisions = new List<RateDecision>();
         for (var i = 0; i < 6; i++)

@@ -15,7 +15,7 @@ namespace AgentCrm.Core.Platform.RateLimiting;
 /// is not asked again for <see cref="RetryRedisAfter"/>, so a dead server costs a request at most once a
 /// second; a disconnected client fails fast anyway.
 /// </summary>
-public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter local, TimeProvider time, ILogger<RateLimiter> logger)
+public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter local, BucketMirrors mirrors, TimeProvider time, ILogger<RateLimiter> logger)
 {
     public static readonly TimeSpan RetryRedisAfter = TimeSpan.FromSeconds(1);
 
@@ -23,24 +23,45 @@ public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter loc
         "agentcrm.ratelimit.local_decisions", description: "Rate-limit decisions made in process because Redis was unreachable");
 
     // KEYS[1] the bucket (unused when ARGV[2] is 0), KEYS[2] the daily counter (optional).
-    // ARGV: now ms, interval ms (0: no rate), burst, counter limit, counter TTL s, counter seed (-1: none).
+    // ARGV: now ms, interval ms (0: no rate), burst, counter limit, counter TTL s, counter seed (-1: none),
+    // requests admitted in process since the last call (BucketMirrors) to count first, their daily counter
+    // increments, and 1 to decide this request or 0 only to count those.
     // Returns {outcome, remaining, reset ms, retry ms, counter}: outcome 1 allowed, 0 limited, 2 counter
-    // exhausted, 3 counter missing (see RateOutcome); nothing is written unless the outcome is 1.
+    // exhausted, 3 counter missing (see RateOutcome); this request writes nothing unless the outcome is 1.
     internal static readonly RedisScript Script = new("""
         local now = tonumber(ARGV[1])
         local interval = tonumber(ARGV[2])
-        local remaining, reset, tat = 0, 0, now
+        local pending = tonumber(ARGV[7]) or 0
+        local pendingCount = tonumber(ARGV[8]) or 0
+        local remaining, reset, tat, capacity = 0, 0, now, 0
         if interval > 0 then
-          local capacity = tonumber(ARGV[3]) * interval
+          capacity = tonumber(ARGV[3]) * interval
           tat = tonumber(redis.call('GET', KEYS[1])) or now
           if tat < now then tat = now end
+          if pending > 0 then
+            tat = tat + pending * interval
+            redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.max(1, math.ceil(tat - now)))
+          end
+        end
+        local count = -1
+        if #KEYS > 1 and pendingCount > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+          count = redis.call('INCRBY', KEYS[2], pendingCount)
+        end
+        if ARGV[9] == '0' then
+          if interval > 0 then
+            remaining = math.max(0, math.floor((capacity - (tat - now)) / interval + 0.000001))
+            reset = math.ceil(tat - now)
+          end
+          return {1, remaining, reset, 0, count}
+        end
+        if interval > 0 then
           if tat + interval - now > capacity + 0.000001 then
             return {0, 0, math.ceil(tat - now), math.ceil(tat + interval - now - capacity), -1}
           end
           remaining = math.floor((capacity - (tat - now)) / interval + 0.000001)
           reset = math.ceil(tat - now)
         end
-        local count = -1
+        count = -1
         if #KEYS > 1 then
           local current = tonumber(redis.call('GET', KEYS[2]))
           if not current then
@@ -75,11 +96,18 @@ public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter loc
     public async ValueTask<RateDecision> CheckAsync(RatePolicy? policy, string bucketKey, DailyCounter? counter, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (redis.IsConfigured && redis.IsConnected && mirrors.TryAdmit(policy, bucketKey, counter, now, out var admitted))
+        {
+            return admitted; // far from the limit: decided on the bucket's mirror, counted to Redis by the next flush
+        }
+
         if (redis.IsConfigured && (redis.IsConnected || now >= Volatile.Read(ref _redisRetryAtMs)))
         {
             try
             {
-                var decision = Parse(await redis.EvalAsync(Script, Keys(bucketKey, counter), Args(policy, counter, now), cancellationToken));
+                var (pending, pendingCount) = mirrors.TakePending(bucketKey);
+                var decision = Parse(await redis.EvalAsync(Script, Keys(bucketKey, counter), Args(policy, counter, now, pending, pendingCount, decide: true), cancellationToken));
+                mirrors.Observe(policy, bucketKey, counter, now, decision);
                 if (Interlocked.Exchange(ref _usingLocal, 0) == 1)
                 {
                     LogRedisBack(logger);
@@ -110,7 +138,7 @@ public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter loc
 
     private static string[] Keys(string bucketKey, DailyCounter? counter) => counter is null ? [bucketKey] : [bucketKey, counter.Key];
 
-    private static RedisArg[] Args(RatePolicy? policy, DailyCounter? counter, long now) =>
+    private static RedisArg[] Args(RatePolicy? policy, DailyCounter? counter, long now, int pending, long pendingCount, bool decide) =>
     [
         now,
         policy is null ? "0" : policy.IntervalMs.ToString("R", CultureInfo.InvariantCulture),
@@ -118,7 +146,38 @@ public sealed partial class RateLimiter(IRedisClient redis, LocalRateLimiter loc
         counter?.Limit ?? 0,
         Math.Max(1, (long)Math.Ceiling(counter?.Ttl.TotalSeconds ?? 1)),
         counter?.Seed ?? -1,
+        pending,
+        pendingCount,
+        decide ? 1 : 0,
     ];
+
+    /// <summary>
+    /// Sends what buckets admitted in process since their last call, one script call per bucket (pipelined
+    /// on the connection). Run every <see cref="BucketMirrors.FlushInterval"/>; what a crash loses is bounded by it.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var due = mirrors.Due(time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(due.Select(async flush =>
+        {
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            try
+            {
+                var reply = Parse(await redis.EvalAsync(Script, Keys(flush.BucketKey, flush.Counter),
+                    Args(flush.Policy, flush.Counter, now, flush.Pending, flush.PendingCount, decide: false), cancellationToken));
+                mirrors.Observe(flush.Policy, flush.BucketKey, flush.Counter, now, reply);
+            }
+            catch (RedisException)
+            {
+                mirrors.Forget(flush.BucketKey); // lost with Redis; the next request decides there (or locally) afresh
+            }
+        }));
+    }
 
     private static RateDecision Parse(RedisReply reply)
     {

@@ -10,7 +10,9 @@ public static class RateLimitingServices
     {
         services.AddSingleton(options);
         services.AddSingleton<LocalRateLimiter>();
+        services.AddSingleton<BucketMirrors>();
         services.AddSingleton<RateLimiter>();
+        services.AddHostedService<RateLimitFlushService>();
         services.AddSingleton<RateLimitHealthCheck>();
         services.AddHealthChecks().Add(new HealthCheckRegistration(RateLimitHealthCheck.Name,
             sp => sp.GetRequiredService<RateLimitHealthCheck>(), failureStatus: HealthStatus.Degraded, tags: []));
