@@ -20,6 +20,10 @@ public sealed class BucketMirrors
 
     private readonly ConcurrentDictionary<string, Mirror> _mirrors = new(StringComparer.Ordinal);
 
+    // Buckets with something to send, so a flush walks those only, not every bucket every 50 ms.
+    private readonly ConcurrentQueue<string> _dirty = new();
+    private long _sweptAt;
+
     public bool TryAdmit(RatePolicy? policy, string bucketKey, DailyCounter? counter, long now, out RateDecision decision)
     {
         decision = default;
@@ -55,6 +59,11 @@ public sealed class BucketMirrors
             }
 
             mirror.Tat = tat;
+            if (mirror.Pending == 0 && mirror.PendingCount == 0)
+            {
+                _dirty.Enqueue(bucketKey);
+            }
+
             if (policy is not null)
             {
                 mirror.Pending++;
@@ -116,12 +125,18 @@ public sealed class BucketMirrors
         }
     }
 
-    /// <summary>Buckets with something to send (taken now), and idle ones dropped.</summary>
+    /// <summary>Buckets with something to send (taken now); every 10 s, idle ones are dropped too.</summary>
     public IReadOnlyList<PendingFlush> Due(long now)
     {
         var due = new List<PendingFlush>();
-        foreach (var (key, mirror) in _mirrors)
+        var count = _dirty.Count;
+        while (count-- > 0 && _dirty.TryDequeue(out var key))
         {
+            if (!_mirrors.TryGetValue(key, out var mirror))
+            {
+                continue;
+            }
+
             lock (mirror.Gate)
             {
                 if (mirror.Pending > 0 || mirror.PendingCount > 0)
@@ -129,9 +144,20 @@ public sealed class BucketMirrors
                     due.Add(new PendingFlush(key, mirror.Policy, mirror.Counter, mirror.Pending, mirror.PendingCount));
                     (mirror.Pending, mirror.PendingCount) = (0, 0);
                 }
-                else if (now - mirror.SyncedAt > IdleMs)
+            }
+        }
+
+        if (now - _sweptAt > 10_000)
+        {
+            _sweptAt = now;
+            foreach (var (key, mirror) in _mirrors)
+            {
+                lock (mirror.Gate)
                 {
-                    _mirrors.TryRemove(key, out _);
+                    if (mirror.Pending == 0 && mirror.PendingCount == 0 && now - mirror.SyncedAt > IdleMs)
+                    {
+                        _mirrors.TryRemove(key, out _);
+                    }
                 }
             }
         }
