@@ -20,6 +20,41 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
     /// <summary>Creates an instance and its start message in one transaction; a reusable existing id is purged first.</summary>
     public async Task StartAsync(StartRequest request, CancellationToken cancellationToken)
     {
+        if (!await TryStartNewAsync(request, cancellationToken))
+        {
+            await RestartExistingAsync(request, cancellationToken);
+        }
+    }
+
+    /// <summary>The common case, a new id: instance, input and start message in one statement and one round trip.</summary>
+    private async Task<bool> TryStartNewAsync(StartRequest request, CancellationToken cancellationToken)
+    {
+        await using var command = Db.CreateCommand("""
+            WITH created AS (
+                INSERT INTO dt.instances (instance_id, execution_id, name, version, status, scope, input_id)
+                VALUES ($1, $2, $3, $4, 0, $5, $6)
+                ON CONFLICT (instance_id) DO NOTHING
+                RETURNING instance_id),
+                 input AS (INSERT INTO dt.payloads (instance_id, id, data) SELECT instance_id, $6, $7 FROM created WHERE $6::uuid IS NOT NULL),
+                 start AS (INSERT INTO dt.inbox (instance_id, execution_id, kind, payload_id, visible_at)
+                           SELECT instance_id, $2, 1, $6, coalesce($8, now()) FROM created)
+            SELECT count(*) FROM created
+            """);
+        Guid? payloadId = request.Input is null ? null : Guid.CreateVersion7();
+        command.Parameters.Add(new NpgsqlParameter { Value = request.InstanceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Guid.CreateVersion7() });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Version });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)request.Scope ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)payloadId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)request.Input ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)request.StartAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
+    }
+
+    /// <summary>The id exists: refuse if it is still live, else purge it and start it over, in one transaction.</summary>
+    private async Task RestartExistingAsync(StartRequest request, CancellationToken cancellationToken)
+    {
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var executionId = Guid.CreateVersion7();
