@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using AgentCrm.Core.Audit;
 using AgentCrm.Core.Contacts;
 using AgentCrm.Core.Durable;
+using AgentCrm.Core.Orchestrations;
 using AgentCrm.Core.Identity;
 using AgentCrm.Core.Platform;
 using AgentCrm.Core.Platform.Caching;
@@ -48,6 +49,7 @@ public static partial class AgentCrmApp
         builder.Services.AddIdentityAndWorkspaces(settings.Auth);
         builder.Services.AddAudit(settings.Audit);
         builder.Services.AddCrm();
+        builder.Services.AddOrchestrationManagement();
         builder.Services.AddUsage(settings.RateLimits, settings.Tiers);
         builder.Services.AddSingleton<AgentCrm.Functions.Traffic.TrafficCheck>();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -84,6 +86,7 @@ public static partial class AgentCrmApp
         app.MapCampaignEndpoints();
         app.MapDashboardEndpoints();
         app.MapUsageEndpoints();
+        app.MapOrchestrationEndpoints();
         if (settings.Diagnostics.TestEndpoints)
         {
             app.MapDiagnosticsEndpoints();

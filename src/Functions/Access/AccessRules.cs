@@ -61,6 +61,18 @@ public static class AccessRules
         Read("/api/dashboard"),
         Read("/api/usage"),
 
+        Workspace("POST", "/api/orchestrations", Admin, highValue: true),
+        Workspace("GET", "/api/orchestrations", Admin),
+        Workspace("DELETE", "/api/orchestrations", Admin, highValue: true),
+        Workspace("GET", "/api/orchestrations/{instanceId}", Admin),
+        Workspace("DELETE", "/api/orchestrations/{instanceId}", Admin, highValue: true),
+        Workspace("POST", "/api/orchestrations/{instanceId}/raiseEvent/{eventName}", Admin),
+        Workspace("POST", "/api/orchestrations/{instanceId}/terminate", Admin, highValue: true),
+        Workspace("POST", "/api/orchestrations/{instanceId}/suspend", Admin, highValue: true),
+        Workspace("POST", "/api/orchestrations/{instanceId}/resume", Admin, highValue: true),
+        Workspace("POST", "/api/orchestrations/{instanceId}/rewind", Admin, highValue: true),
+        Workspace("POST", "/api/orchestrations/{instanceId}/restart", Admin, highValue: true),
+
         Workspace("GET", "/api/audit", Admin),
         Workspace("POST", "/api/audit/verify", Admin, highValue: true),
     ];

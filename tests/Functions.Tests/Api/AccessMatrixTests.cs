@@ -148,7 +148,17 @@ public sealed class AccessMatrixTests : IAsyncLifetime
             ["keyId"] = await CreateAsync($"/api/workspaces/{workspace}/api-keys", new { name = "k", scopes = new[] { "read" } }),
             ["id:contacts"] = await CreateAsync("/api/contacts", new { email = "c@example.test", name = "Contact" }),
             ["id:campaigns"] = await CreateAsync("/api/campaigns", new { name = "Campaign", subject = "Hello", body = "Hi there" }),
+            ["instanceId"] = await InstanceAsync(workspace),
+            ["eventName"] = "approve",
         };
+    }
+
+    /// <summary>A running orchestration instance of the workspace (this app registers no orchestrators, so it is written directly).</summary>
+    private async Task<string> InstanceAsync(Guid workspace)
+    {
+        var id = $"matrix-{Guid.NewGuid():N}";
+        await _db.ScalarAsync<int>($"INSERT INTO dt.instances (instance_id, execution_id, name, status, scope, history_events) VALUES ('{id}', gen_random_uuid(), 'Any', 1, '{workspace}', 1) RETURNING 1");
+        return id;
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed record StartOptions
 /// Starts and manages orchestration instances: what tests, features and the management API use.
 /// Bad requests (unknown orchestrator, bad id, oversized input) fail here, before anything is stored.
 /// </summary>
-public sealed class DurableClient(TaskHubStore store, DurableRegistry registry, DurableOptions options, DurableWakeUps wakeUps, TimeProvider time)
+public sealed partial class DurableClient(TaskHubStore store, DurableRegistry registry, DurableOptions options, DurableWakeUps wakeUps, TimeProvider time)
 {
     public const int MaxInstanceIdLength = 256;
 
@@ -57,12 +57,13 @@ public sealed class DurableClient(TaskHubStore store, DurableRegistry registry, 
         return instanceId;
     }
 
-    public Task<OrchestrationMetadata?> GetAsync(string instanceId, bool withPayloads = true, CancellationToken cancellationToken = default) =>
-        store.GetInstanceAsync(instanceId, withPayloads, cancellationToken);
+    /// <summary>An instance's state; with <paramref name="scope"/>, null unless that workspace owns it.</summary>
+    public Task<OrchestrationMetadata?> GetAsync(string instanceId, bool withPayloads = true, string? scope = null, CancellationToken cancellationToken = default) =>
+        store.GetInstanceAsync(instanceId, withPayloads, scope, cancellationToken);
 
-    public async Task<IReadOnlyList<HistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<HistoryEvent>> GetHistoryAsync(string instanceId, string? scope = null, CancellationToken cancellationToken = default)
     {
-        var instance = await store.GetInstanceAsync(instanceId, withPayloads: false, cancellationToken);
+        var instance = await store.GetInstanceAsync(instanceId, withPayloads: false, scope, cancellationToken);
         return instance is null ? [] : await store.ReadHistoryAsync(instanceId, instance.ExecutionId, cancellationToken);
     }
 
@@ -74,7 +75,7 @@ public sealed class DurableClient(TaskHubStore store, DurableRegistry registry, 
         var delay = TimeSpan.FromMilliseconds(20);
         while (true)
         {
-            var instance = await store.GetInstanceAsync(instanceId, withPayloads: true, limit.Token)
+            var instance = await store.GetInstanceAsync(instanceId, withPayloads: true, null, limit.Token)
                 ?? throw new InvalidOperationException($"Instance '{instanceId}' does not exist.");
             if (instance.Status.IsTerminal())
             {
@@ -95,10 +96,17 @@ public sealed class DurableClient(TaskHubStore store, DurableRegistry registry, 
     }
 
     /// <summary>Queues an event; <paramref name="eventId"/> makes a repeated send of the same event a no-op.</summary>
-    public async Task<DeliveryResult> RaiseEventAsync(string instanceId, string eventName, object? payload = null, string? eventId = null, CancellationToken cancellationToken = default)
+    public async Task<DeliveryResult> RaiseEventAsync(
+        string instanceId, string eventName, object? payload = null, string? eventId = null, string? scope = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
-        var result = await store.SendAsync(instanceId, EventKind.EventRaised, eventName, DurableJson.Serialize(payload), eventId, cancellationToken);
+        var json = DurableJson.Serialize(payload);
+        if (json?.Length > options.MaxPayloadBytes)
+        {
+            throw new ArgumentException($"The event payload is {json.Length} bytes; the limit is {options.MaxPayloadBytes}.", nameof(payload));
+        }
+
+        var result = await store.SendAsync(instanceId, EventKind.EventRaised, eventName, json, eventId, scope, cancellationToken);
         if (result == DeliveryResult.Delivered)
         {
             wakeUps.OrchestrationWork();
@@ -108,9 +116,9 @@ public sealed class DurableClient(TaskHubStore store, DurableRegistry registry, 
     }
 
     /// <summary>Ends the instance as Terminated at its next turn (no replay needed) and cancels its running activities.</summary>
-    public async Task<DeliveryResult> TerminateAsync(string instanceId, object? output = null, CancellationToken cancellationToken = default)
+    public async Task<DeliveryResult> TerminateAsync(string instanceId, object? output = null, string? scope = null, CancellationToken cancellationToken = default)
     {
-        var result = await store.SendAsync(instanceId, EventKind.ExecutionTerminated, null, DurableJson.Serialize(output), null, cancellationToken);
+        var result = await store.SendAsync(instanceId, EventKind.ExecutionTerminated, null, DurableJson.Serialize(output), null, scope, cancellationToken);
         if (result == DeliveryResult.Delivered)
         {
             wakeUps.OrchestrationWork();

@@ -23,4 +23,7 @@ public enum EventKind : short
     ExecutionTerminated = 15,
     ContinuedAsNew = 16,
     TaskAttemptFailed = 17,
+
+    /// <summary>An operator rewound the failed execution (payload: the reason); replay ignores it.</summary>
+    ExecutionRewound = 18,
 }

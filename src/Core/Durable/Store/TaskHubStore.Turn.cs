@@ -37,13 +37,18 @@ public sealed partial class TaskHubStore
         var bytes = history.Sum(e => e.Size);
         if (history.Count > 0)
         {
+            // Non-default task options ride on their TaskScheduled event: a rewind dispatches the task again with them.
+            var options = turn.Outbox.OfType<ScheduleTaskAction>().Where(t => !StoredTaskOptions.IsDefault(t.Options))
+                .ToDictionary(t => t.TaskId, t => DurableJson.Serialize(StoredTaskOptions.From(t.Options)));
             batch.Add("""
-                INSERT INTO dt.history (instance_id, execution_id, seq, kind, task_id, name, payload_id, ts)
-                SELECT $1, $2, unnest($3::int[]), unnest($4::smallint[]), unnest($5::int[]), unnest($6::text[]), unnest($7::uuid[]), unnest($8::timestamptz[])
+                INSERT INTO dt.history (instance_id, execution_id, seq, kind, task_id, name, payload_id, ts, options)
+                SELECT $1, $2, unnest($3::int[]), unnest($4::smallint[]), unnest($5::int[]), unnest($6::text[]), unnest($7::uuid[]), unnest($8::timestamptz[]),
+                       unnest($9::jsonb[])
                 """,
                 item.InstanceId, item.ExecutionId, Enumerable.Range(item.HistoryEvents, history.Count).ToArray(),
                 history.Select(e => (short)e.Kind).ToArray(), history.Select(e => e.TaskId).ToArray(), history.Select(e => e.Name).ToArray(),
-                history.Select(e => e.PayloadId).ToArray(), history.Select(e => DateTime.SpecifyKind(e.Timestamp, DateTimeKind.Utc)).ToArray());
+                history.Select(e => e.PayloadId).ToArray(), history.Select(e => DateTime.SpecifyKind(e.Timestamp, DateTimeKind.Utc)).ToArray(),
+                history.Select(e => e.Kind == EventKind.TaskScheduled ? options.GetValueOrDefault(e.TaskId) : null).ToArray());
         }
 
         if (consumed.Count > 0)
@@ -68,7 +73,8 @@ public sealed partial class TaskHubStore
     public async Task FailInstanceAsync(InstanceWorkItem item, string owner, TaskFailureDetails failure, DateTime now, CancellationToken cancellationToken, TaskWorkItem? finishedLocalTask = null)
     {
         var turn = new TurnResult(
-            [new HistoryEvent(EventKind.ExecutionFailed, -1, null, DurableJson.Serialize(failure), now)], [], new FailedOutcome(failure), null, false);
+            [new HistoryEvent(EventKind.OrchestratorStarted, -1, null, null, now), new HistoryEvent(EventKind.ExecutionFailed, -1, null, DurableJson.Serialize(failure), now)],
+            [], new FailedOutcome(failure), null, false);
         await CommitTurnAsync(item, owner, TimeSpan.Zero, [], turn, cancellationToken, finishedLocalTask);
     }
 
@@ -175,7 +181,7 @@ public sealed partial class TaskHubStore
         {
             case null:
                 batch.Add("""
-                    UPDATE dt.instances SET status = 1, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL, dispatch_count = 0,
+                    UPDATE dt.instances SET status = CASE WHEN status = 5 THEN 5 ELSE 1 END, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL, dispatch_count = 0,
                            history_events = history_events + $2, history_bytes = history_bytes + $3,
                            custom_status = CASE WHEN $4 THEN $5 ELSE custom_status END
                      WHERE instance_id = $1

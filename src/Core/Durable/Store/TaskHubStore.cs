@@ -111,7 +111,7 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
                   FROM dt.inbox m
                  WHERE m.visible_at <= now()
                    AND EXISTS (SELECT 1 FROM dt.instances i
-                                WHERE i.instance_id = m.instance_id AND i.status IN (0, 1)
+                                WHERE i.instance_id = m.instance_id AND (i.status IN (0, 1) OR (i.status = 5 AND m.kind = 15))
                                   AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
                                   AND i.name || '@' || i.version = ANY($4))
                  ORDER BY m.visible_at
@@ -122,7 +122,8 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
                 SELECT i.instance_id
                   FROM dt.instances i
                  WHERE i.instance_id IN (SELECT instance_id FROM candidates)
-                   AND i.status IN (0, 1)
+                   -- A suspended instance runs one turn only to be terminated.
+                   AND (i.status IN (0, 1) OR (i.status = 5 AND EXISTS (SELECT 1 FROM dt.inbox t WHERE t.instance_id = i.instance_id AND t.kind = 15)))
                    AND (i.lease_expires_at IS NULL OR i.lease_expires_at < now())
                  LIMIT $3
                  FOR UPDATE SKIP LOCKED)

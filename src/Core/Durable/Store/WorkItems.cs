@@ -72,6 +72,11 @@ public sealed record OrchestrationMetadata(
     int HistoryEvents,
     Guid ExecutionId)
 {
+    /// <summary>The workspace that owns the instance (null: started by the system).</summary>
+    public string? Scope { get; init; }
+
+    public string? ParentInstanceId { get; init; }
+
     public T? ReadOutput<T>() => Runtime.DurableJson.Deserialize<T>(Output);
 }
 

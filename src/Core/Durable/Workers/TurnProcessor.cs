@@ -103,6 +103,11 @@ internal sealed partial class TurnProcessor(
             return;
         }
 
+        if (item.Status == OrchestrationStatus.Suspended)
+        {
+            return; // leased only to be terminated, and the terminate is past this read: leave it to the lease's end
+        }
+
         if (registry.FindOrchestrator(item.Name, item.Version) is not { } registration)
         {
             await FailAsync(item, new TaskFailureDetails("OrchestratorNotFound", $"No orchestrator '{item.Name}' version '{item.Version}' is registered.", null), now, localTask, cancellationToken);

@@ -26,6 +26,9 @@ public sealed class ProblemException : Exception
     /// <summary>Sent as Retry-After (whole seconds, rounded up) when set.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>Sent as Location when set: where the thing the problem is about lives (the existing instance of a 409, say).</summary>
+    public string? Location { get; init; }
+
     /// <summary>Extension members of the problem (RFC 9457 §3.2): facts a client can act on, e.g. a quota's limit.</summary>
     public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
 

@@ -37,6 +37,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             httpContext.Response.Headers.RetryAfter = ProblemWriter.RetryAfterSeconds(retryAfter).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (exception is ProblemException { Location: { } location })
+        {
+            httpContext.Response.Headers.Location = location;
+        }
+
         var problem = new ProblemDetails { Type = type.Uri, Title = type.Title, Status = type.Status, Detail = detail };
         foreach (var (name, value) in (exception as ProblemException)?.Extensions ?? ProblemWriter.NoExtensions)
         {

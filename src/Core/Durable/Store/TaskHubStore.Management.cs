@@ -1,0 +1,126 @@
+using AgentCrm.Core.Durable.Api;
+using Npgsql;
+
+namespace AgentCrm.Core.Durable.Store;
+
+/// <summary>Operator actions: query, suspend and resume, purge. Each takes an optional workspace scope.</summary>
+public sealed partial class TaskHubStore
+{
+    private const int PurgeBatch = 500;
+
+    /// <summary>Instances newest first (created time, then id), at most <see cref="InstanceQuery.Limit"/> + 1 rows so the caller knows if more exist.</summary>
+    public async Task<List<OrchestrationMetadata>> QueryInstancesAsync(InstanceQuery query, string? scope, CancellationToken cancellationToken)
+    {
+        await using var batch = ScopedBatch.Create(Db, scope, $"""
+            SELECT {InstanceColumns(query.WithInput)}
+              FROM dt.instances i
+             WHERE ($1::text IS NULL OR i.scope = $1)
+               AND ($2::smallint[] IS NULL OR i.status = ANY($2))
+               AND ($3::text IS NULL OR i.name = $3)
+               AND ($4::timestamptz IS NULL OR i.created_at >= $4)
+               AND ($5::timestamptz IS NULL OR i.created_at < $5)
+               AND ($6::text IS NULL OR starts_with(i.instance_id, $6))
+               AND ($7::timestamptz IS NULL OR (i.created_at, i.instance_id) < ($7, $8::text))
+             ORDER BY i.created_at DESC, i.instance_id DESC
+             LIMIT $9
+            """, TypedNull.Or(scope), query.Statuses is { Count: > 0 } s ? s.Select(x => (short)x).ToArray() : TypedNull.SmallintArray,
+            TypedNull.Or(query.Name), TypedNull.Or(query.CreatedFrom), TypedNull.Or(query.CreatedTo), TypedNull.Or(query.IdPrefix),
+            TypedNull.Or(query.After?.CreatedAt), TypedNull.Or(query.After?.InstanceId), query.Limit + 1);
+        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
+        var rows = new List<OrchestrationMetadata>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(ReadMetadata(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Pending or Running → Suspended: workers stop taking its turns (a terminate still gets through). The status of
+    /// the instance before, or null when there is none; a turn in flight keeps the suspension (TaskHubStore.Turn).
+    /// </summary>
+    public Task<OrchestrationStatus?> SuspendAsync(string instanceId, string? scope, CancellationToken cancellationToken) =>
+        SetStatusAsync(instanceId, scope, "status IN (0, 1)", "5", cancellationToken);
+
+    /// <summary>Suspended → Running (or Pending if it never ran). The status before, or null when there is none.</summary>
+    public Task<OrchestrationStatus?> ResumeAsync(string instanceId, string? scope, CancellationToken cancellationToken) =>
+        SetStatusAsync(instanceId, scope, "status = 5", "CASE WHEN history_events > 0 THEN 1 ELSE 0 END", cancellationToken);
+
+    private async Task<OrchestrationStatus?> SetStatusAsync(string instanceId, string? scope, string from, string to, CancellationToken cancellationToken)
+    {
+        // The CTE reads the row as it was before the update, in the same statement.
+        await using var batch = ScopedBatch.Create(Db, scope, $"""
+            WITH changed AS (UPDATE dt.instances SET status = {to}, updated_at = now()
+                              WHERE instance_id = $1 AND ($2::text IS NULL OR scope = $2) AND {from})
+            SELECT status FROM dt.instances WHERE instance_id = $1 AND ($2::text IS NULL OR scope = $2)
+            """, instanceId, TypedNull.Or(scope));
+        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (OrchestrationStatus)reader.GetInt16(0) : null;
+    }
+
+    /// <summary>Deletes a finished instance and everything of it. Null: no such instance; otherwise its status (purged only if terminal).</summary>
+    public async Task<OrchestrationStatus?> PurgeInstanceAsync(string instanceId, string? scope, CancellationToken cancellationToken)
+    {
+        await using var batch = ScopedBatch.Create(Db, scope, $"""
+            WITH gone AS (DELETE FROM dt.instances WHERE instance_id = $1 AND ($2::text IS NULL OR scope = $2) AND status IN (2, 3, 4) RETURNING instance_id)
+            {PurgeRowsOf("gone")}
+            SELECT status FROM dt.instances WHERE instance_id = $1 AND ($2::text IS NULL OR scope = $2)
+            """, instanceId, TypedNull.Or(scope));
+        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (OrchestrationStatus)reader.GetInt16(0) : null;
+    }
+
+    /// <summary>
+    /// Deletes finished instances matching the filter, <see cref="PurgeBatch"/> per transaction so no lock is held
+    /// for long, until none is left or <paramref name="cancellationToken"/> ends it. Returns how many went.
+    /// </summary>
+    public async Task<long> PurgeInstancesAsync(PurgeFilter filter, string? scope, CancellationToken cancellationToken)
+    {
+        var statuses = (filter.Statuses is { Count: > 0 } s ? s : [OrchestrationStatus.Completed, OrchestrationStatus.Failed, OrchestrationStatus.Terminated])
+            .Where(x => x.IsTerminal()).Select(x => (short)x).ToArray();
+        long total = 0;
+        while (true)
+        {
+            await using var batch = ScopedBatch.Create(Db, scope, $"""
+                WITH gone AS (
+                    DELETE FROM dt.instances WHERE instance_id IN (
+                        SELECT instance_id FROM dt.instances
+                         WHERE ($1::text IS NULL OR scope = $1) AND status = ANY($2)
+                           AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+                           AND ($5::timestamptz IS NULL OR completed_at < $5)
+                           -- a sub-orchestration goes with its parent's purge, or when its parent is gone
+                           AND (parent_instance_id IS NULL OR NOT EXISTS (SELECT 1 FROM dt.instances p WHERE p.instance_id = parent_instance_id AND p.status IN (0, 1, 5)))
+                         LIMIT $6
+                         FOR UPDATE SKIP LOCKED)
+                    RETURNING instance_id)
+                {PurgeRowsOf("gone")}
+                SELECT count(*) FROM gone
+                """, TypedNull.Or(scope), statuses, TypedNull.Or(filter.CreatedFrom), TypedNull.Or(filter.CreatedTo), TypedNull.Or(filter.CompletedBefore), PurgeBatch);
+            await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var purged = reader.GetInt64(0);
+            total += purged;
+            if (purged < PurgeBatch)
+            {
+                return total;
+            }
+        }
+    }
+
+    /// <summary>CTEs deleting every row of the instances in <paramref name="gone"/> (a CTE returning instance_id).</summary>
+    private static string PurgeRowsOf(string gone) => $"""
+        , inbox AS (DELETE FROM dt.inbox WHERE instance_id IN (SELECT instance_id FROM {gone})),
+          history AS (DELETE FROM dt.history WHERE instance_id IN (SELECT instance_id FROM {gone})),
+          tasks AS (DELETE FROM dt.tasks WHERE instance_id IN (SELECT instance_id FROM {gone})),
+          payloads AS (DELETE FROM dt.payloads WHERE instance_id IN (SELECT instance_id FROM {gone}))
+        """;
+}
+
+/// <summary>What to list: every filter optional; <see cref="After"/> is the last row of the previous page.</summary>
+public sealed record InstanceQuery(
+    IReadOnlyList<OrchestrationStatus>? Statuses, string? Name, DateTime? CreatedFrom, DateTime? CreatedTo, string? IdPrefix,
+    int Limit, (DateTime CreatedAt, string InstanceId)? After, bool WithInput);
+
+/// <summary>Which finished instances to purge (statuses default to all terminal ones; others are never purged).</summary>
+public sealed record PurgeFilter(IReadOnlyList<OrchestrationStatus>? Statuses, DateTime? CreatedFrom, DateTime? CreatedTo, DateTime? CompletedBefore);

@@ -1,0 +1,37 @@
+using System.Collections.Concurrent;
+using AgentCrm.Core.Durable;
+using AgentCrm.Core.Durable.Api;
+
+namespace AgentCrm.Functions.Tests.Orchestrations;
+
+/// <summary>Workflows for the management API: a gate that fails until a test opens it, and counts of activity runs.</summary>
+public static class ManagementWorkflows
+{
+    /// <summary>Keys (the orchestration's input) whose gate is open; closed gates fail.</summary>
+    public static readonly ConcurrentDictionary<string, bool> OpenGates = new();
+
+    /// <summary>How often "Counted" ran, per key.</summary>
+    public static readonly ConcurrentDictionary<string, int> Runs = new();
+
+    public static void Register(DurableRegistry r)
+    {
+        r.AddActivity<string, string>("Counted", (_, key) =>
+        {
+            Runs.AddOrUpdate(key!, 1, (_, n) => n + 1);
+            return Task.FromResult(key + ":counted");
+        });
+        r.AddActivity<string, string>("Gate", (_, key) =>
+            OpenGates.ContainsKey(key!) ? Task.FromResult(key + ":open") : throw new InvalidOperationException($"gate {key} is closed"));
+
+        // Counted once, then the gate with a retry policy (kept in history for a rewind), then an event.
+        r.AddOrchestrator<string, string>("Rewindable", async (ctx, key) =>
+        {
+            var counted = await ctx.CallActivityAsync<string>("Counted", key);
+            var retry = new TaskOptions { Retry = new RetryPolicy(2, TimeSpan.FromMilliseconds(10)) };
+            var gate = await ctx.CallActivityAsync<string>("Gate", key, retry);
+            return $"{counted}|{gate}";
+        });
+        r.AddOrchestrator<string, string>("RewindableParent", async (ctx, key) =>
+            "parent(" + await ctx.CallSubOrchestratorAsync<string>("Rewindable", key) + ")");
+    }
+}
