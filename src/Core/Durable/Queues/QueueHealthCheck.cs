@@ -1,4 +1,6 @@
+using AgentCrm.Core.Platform.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace AgentCrm.Core.Durable.Queues;
 
@@ -7,16 +9,22 @@ namespace AgentCrm.Core.Durable.Queues;
 /// reason to stop serving). Degraded while a queue's oldest ready message has waited longer than
 /// Durable__QueueAgeDegradedSeconds: its handlers are down, too few or too slow.
 /// </summary>
-public sealed class QueueHealthCheck(QueueStatistics statistics, DurableOptions options) : IHealthCheck
+public sealed class QueueHealthCheck(QueueStatistics statistics, DurableOptions options, IOptions<HealthOptions> health) : IHealthCheck
 {
     public const string Name = "queues";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<QueueDepth> depths;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(health.Value.PostgresTimeout); // the postgres check reports an absent database; this one must not hang on it
         try
         {
-            depths = await statistics.ReadAsync(cancellationToken);
+            depths = await statistics.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Degraded($"Queue figures were not read within {health.Value.PostgresTimeout.TotalMilliseconds} ms.");
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
         {
