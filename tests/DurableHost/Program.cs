@@ -3,7 +3,7 @@ using AgentCrm.DurableHost;
 using AgentCrm.Functions;
 
 // serve (default): the app with the workflows and queue handlers above, as a worker process (chaos tests run two).
-// bench [--count N]: runs the engine scenarios in this process and prints a markdown table.
+// bench [--count N] [--only engine|queues]: runs the engine scenarios in this process and prints a markdown table.
 if (args.Length > 0 && args[0] == "bench")
 {
     return await EngineBench.RunAsync(args[1..]);
