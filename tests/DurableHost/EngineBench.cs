@@ -21,7 +21,9 @@ internal static class EngineBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var count = args.Length == 2 && args[0] == "--count" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
+        // --count N: instances per throughput scenario; --only engine|queues: just those rows.
+        var count = Argument(args, "--count") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 500;
+        var only = Argument(args, "--only");
         // The schema owner: it may create the bench's database (the app's login may not) and migrate it.
         var server = Environment.GetEnvironmentVariable("Postgres__Owner") ?? Environment.GetEnvironmentVariable("Postgres__Pooled")
             ?? throw new InvalidOperationException("Postgres__Owner is not set");
@@ -34,11 +36,40 @@ internal static class EngineBench
                 ["Logging:LogLevel:Default"] = "Warning",
             });
             b.Services.AddDurableFunctions(HostWorkflows.Register);
+            HostQueues.Register(b);
         });
         await app.StartAsync();
         var client = app.Services.GetRequiredService<DurableClient>();
         var rows = new List<string[]>();
+        if (only is null or "engine")
+        {
+            await AddEngineRowsAsync(app.Services, client, database, count, rows);
+        }
 
+        if (only is null or "queues")
+        {
+            await QueueBench.AddRowsAsync(app.Services, database, rows);
+        }
+
+        await app.StopAsync();
+        Console.WriteLine("| metric | measured | target | |");
+        Console.WriteLine("| --- | --- | --- | --- |");
+        foreach (var row in rows)
+        {
+            Console.WriteLine($"| {string.Join(" | ", row)} |");
+        }
+
+        return 0;
+    }
+
+    private static string? Argument(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private static async Task AddEngineRowsAsync(IServiceProvider services, DurableClient client, string database, int count, List<string[]> rows)
+    {
         var start = await StartLatencyAsync(client, 30);
         rows.Add(["start latency (client start → first turn, idle)", $"p50 {start.P50:0.0} ms, p95 {start.P95:0.0} ms", "p95 ≤ 100 ms", Met(start.P95 <= 100)]);
 
@@ -65,21 +96,11 @@ internal static class EngineBench
         var fanOut = await FanOutAsync(client, 1000);
         rows.Add(["fan-out/fan-in of 1,000 activities", $"{fanOut:0.00} s", "≤ 5 s", Met(fanOut <= 5)]);
 
-        var replay = await ColdReplayAsync(app.Services, client, 3334);
+        var replay = await ColdReplayAsync(services, client, 3334);
         rows.Add([$"cold replay of a {replay.Events:N0}-event history (read + replay)", $"{replay.Millis:0} ms", "≤ 1 s", Met(replay.Millis <= 1000)]);
-
-        await app.StopAsync();
-        Console.WriteLine("| metric | measured | target | |");
-        Console.WriteLine("| --- | --- | --- | --- |");
-        foreach (var row in rows)
-        {
-            Console.WriteLine($"| {string.Join(" | ", row)} |");
-        }
-
-        return 0;
     }
 
-    private static string Met(bool met) => met ? "met" : "**not met**";
+    internal static string Met(bool met) => met ? "met" : "**not met**";
 
     private static async Task<(double P50, double P95)> StartLatencyAsync(DurableClient client, int samples)
     {
@@ -163,7 +184,7 @@ internal static class EngineBench
         return (events, times.Order().ElementAt(1));
     }
 
-    private static (double P50, double P95, double P99) Percentiles(List<double> values)
+    internal static (double P50, double P95, double P99) Percentiles(List<double> values)
     {
         if (values.Count == 0)
         {

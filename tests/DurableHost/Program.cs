@@ -2,13 +2,17 @@ using AgentCrm.Core.Durable;
 using AgentCrm.DurableHost;
 using AgentCrm.Functions;
 
-// serve (default): the app with the workflows above, as a worker process (chaos tests run two).
-// bench [--count N]: runs the engine scenarios in this process and prints a markdown table.
+// serve (default): the app with the workflows and queue handlers above, as a worker process (chaos tests run two).
+// bench [--count N] [--only engine|queues]: runs the engine scenarios in this process and prints a markdown table.
 if (args.Length > 0 && args[0] == "bench")
 {
     return await EngineBench.RunAsync(args[1..]);
 }
 
-await using var app = AgentCrmApp.Build(args, b => b.Services.AddDurableFunctions(HostWorkflows.Register));
+await using var app = AgentCrmApp.Build(args, b =>
+{
+    b.Services.AddDurableFunctions(HostWorkflows.Register);
+    HostQueues.Register(b);
+});
 await app.RunAsync();
 return 0;

@@ -2,7 +2,7 @@ using AgentCrm.Core.Platform.Configuration;
 
 namespace AgentCrm.Core.Durable;
 
-/// <summary>Engine settings. Leases are renewed at a third of their length; a dead worker's work moves after one lease.</summary>
+/// <summary>Engine settings (queue functions' per-queue settings are their handlers' QueueHandlerOptions). Leases are renewed at a third of their length; a dead worker's work moves after one lease.</summary>
 public sealed record DurableOptions(
     TimeSpan Lease,
     int MaxConcurrentOrchestrations,
@@ -13,7 +13,8 @@ public sealed record DurableOptions(
     TimeSpan PollMax,
     int BatchSize,
     int MaxCachedInstances,
-    int MaxPayloadBytes)
+    int MaxPayloadBytes,
+    TimeSpan QueueAgeDegraded)
 {
     public static DurableOptions Read(SettingsReader settings)
     {
@@ -28,6 +29,8 @@ public sealed record DurableOptions(
             TimeSpan.FromMilliseconds(settings.WholeNumber("Durable:PollMaxMs", 2000, 10, 60_000)),
             settings.WholeNumber("Durable:BatchSize", 16, 1, 500),
             settings.WholeNumber("Durable:MaxCachedInstances", 2000, 0, 1_000_000),
-            settings.WholeNumber("Durable:MaxPayloadBytes", 2 * 1024 * 1024, 1024, 64 * 1024 * 1024));
+            settings.WholeNumber("Durable:MaxPayloadBytes", 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+            // /api/health turns Degraded when a queue's oldest visible message has waited longer than this.
+            TimeSpan.FromSeconds(settings.WholeNumber("Durable:QueueAgeDegradedSeconds", 300, 1, 7 * 24 * 3600)));
     }
 }

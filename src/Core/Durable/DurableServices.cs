@@ -1,11 +1,13 @@
 using AgentCrm.Core.Durable.Client;
+using AgentCrm.Core.Durable.Queues;
 using AgentCrm.Core.Durable.Store;
 using AgentCrm.Core.Durable.Workers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentCrm.Core.Durable;
 
-/// <summary>Registers the engine: store, registry, client, wake-ups and the background workers.</summary>
+/// <summary>Registers the engine: store, registry, client, wake-ups, queue functions and the background workers.</summary>
 public static class DurableServices
 {
     public static IServiceCollection AddDurableEngine(this IServiceCollection services, DurableOptions options)
@@ -26,6 +28,14 @@ public static class DurableServices
         services.AddHostedService<OrchestrationWorker>();
         services.AddHostedService<ActivityWorker>();
         services.AddSingleton<Platform.Maintenance.IHousekeepingJob, SweepOrphanInboxJob>();
+
+        services.AddSingleton<QueueStore>();
+        services.AddSingleton<QueueClient>();
+        services.AddSingleton<QueueStatistics>();
+        services.AddSingleton<DeadLetterStore>();
+        services.AddHostedService<QueueWorker>();
+        services.AddSingleton<QueueHealthCheck>();
+        services.AddHealthChecks().Add(new HealthCheckRegistration(QueueHealthCheck.Name, sp => sp.GetRequiredService<QueueHealthCheck>(), HealthStatus.Degraded, tags: []));
         return services;
     }
 

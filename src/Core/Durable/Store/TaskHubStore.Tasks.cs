@@ -86,7 +86,7 @@ public sealed partial class TaskHubStore
     /// <summary>A task that kept killing its worker: kept for operators, and its orchestrator gets a catchable failure.</summary>
     public async Task DeadLetterTaskAsync(TaskWorkItem task, string owner, string failure, CancellationToken cancellationToken)
     {
-        await using (var command = Db.CreateCommand("INSERT INTO dt.dead_letters (source, instance_id, name, detail) VALUES ('task', $1, $2, $3::jsonb)"))
+        await using (var command = Db.CreateCommand("INSERT INTO dt.dead_letters (source, instance_id, name, detail, scope) VALUES ('task', $1, $2, $3::jsonb, (SELECT scope FROM dt.instances WHERE instance_id = $1))"))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = task.InstanceId });
             command.Parameters.Add(new NpgsqlParameter { Value = task.Name });
@@ -159,7 +159,7 @@ public sealed partial class TaskHubStore
         }
     }
 
-    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    internal static NpgsqlBatchCommand Command(string sql, params object[] values)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in values)

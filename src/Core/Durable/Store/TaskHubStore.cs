@@ -300,9 +300,12 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
     /// queries are planned for their actual arguments every time: a prepared dequeue that PostgreSQL
     /// switched to a generic plan was measured stalling the engine for a minute.
     /// </summary>
-    private NpgsqlBatch LeaseBatch()
+    private NpgsqlBatch LeaseBatch() => LeaseBatch(Db);
+
+    /// <inheritdoc cref="LeaseBatch()"/>
+    internal static NpgsqlBatch LeaseBatch(NpgsqlDataSource db)
     {
-        var batch = Db.CreateBatch();
+        var batch = db.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"));
         return batch;

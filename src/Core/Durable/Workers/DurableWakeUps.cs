@@ -16,6 +16,7 @@ public sealed partial class DurableWakeUps(PostgresDataSources dataSources, ILog
     private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(5);
 
     private readonly ConcurrentDictionary<string, WakeSignal> _queues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WakeSignal> _messageQueues = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private int _flushScheduled;
 
@@ -23,11 +24,27 @@ public sealed partial class DurableWakeUps(PostgresDataSources dataSources, ILog
 
     public WakeSignal Queue(string queue) => _queues.GetOrAdd(queue, _ => new WakeSignal());
 
+    /// <summary>The signal of a message queue (queue functions; a namespace apart from activity task queues).</summary>
+    public WakeSignal MessageQueue(string queue) => _messageQueues.GetOrAdd(queue, _ => new WakeSignal());
+
     /// <summary>New orchestration messages exist (here or in another process).</summary>
     public void OrchestrationWork() => Publish(OrchestrationsPayload);
 
     /// <summary>New tasks exist in <paramref name="queue"/>.</summary>
     public void TaskWork(string queue) => Publish("t:" + queue);
+
+    /// <summary>New messages exist on message queue <paramref name="queue"/>.</summary>
+    public void QueueMessageWork(string queue) => Publish("q:" + queue);
+
+    /// <summary>After a gap in listening (anything may have been missed): every worker of this process looks once.</summary>
+    public void WakeAll()
+    {
+        Orchestrations.Set();
+        foreach (var signal in _queues.Values.Concat(_messageQueues.Values))
+        {
+            signal.Set();
+        }
+    }
 
     /// <summary>A payload heard on the channel, from any process.</summary>
     public void Received(string payload)
@@ -39,6 +56,10 @@ public sealed partial class DurableWakeUps(PostgresDataSources dataSources, ILog
         else if (payload.StartsWith("t:", StringComparison.Ordinal))
         {
             Queue(payload[2..]).Set();
+        }
+        else if (payload.StartsWith("q:", StringComparison.Ordinal))
+        {
+            MessageQueue(payload[2..]).Set();
         }
     }
 
@@ -79,7 +100,7 @@ public sealed partial class DurableWakeUps(PostgresDataSources dataSources, ILog
     public void Dispose()
     {
         Orchestrations.Dispose();
-        foreach (var signal in _queues.Values)
+        foreach (var signal in _queues.Values.Concat(_messageQueues.Values))
         {
             signal.Dispose();
         }

@@ -9,14 +9,14 @@ namespace AgentCrm.Core.Durable.Workers;
 
 /// <summary>LISTENs on dt_wake over a direct session (PgBouncer cannot hold one) and reconnects with back-off.</summary>
 public sealed partial class WakeUpListener(
-    PostgresDataSources dataSources, DurableWakeUps wakeUps, DurableRegistry registry, IOptions<BackgroundOptions> background, TimeProvider time,
-    ILogger<WakeUpListener> logger)
+    PostgresDataSources dataSources, DurableWakeUps wakeUps, DurableRegistry registry, IEnumerable<Queues.QueueHandlerRegistration> queueHandlers,
+    IOptions<BackgroundOptions> background, TimeProvider time, ILogger<WakeUpListener> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // No workers here (slot switched off, or nothing registered): no session to hold open.
-        if (!background.Value.Enabled || (registry.OrchestratorKeys.Count == 0 && !registry.HasActivities))
+        if (!background.Value.Enabled || (registry.OrchestratorKeys.Count == 0 && !registry.HasActivities && !queueHandlers.Any()))
         {
             return;
         }
@@ -35,7 +35,7 @@ public sealed partial class WakeUpListener(
 
                 delay = TimeSpan.FromMilliseconds(200);
                 // Anything sent while we were not listening: let every worker look once.
-                wakeUps.Received(DurableWakeUps.OrchestrationsPayload);
+                wakeUps.WakeAll();
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await connection.WaitAsync(stoppingToken);
