@@ -87,6 +87,7 @@ public static partial class AgentCrmApp
         app.MapDashboardEndpoints();
         app.MapUsageEndpoints();
         app.MapOrchestrationEndpoints();
+        app.MapDeadLetterEndpoints();
         if (settings.Diagnostics.TestEndpoints)
         {
             app.MapDiagnosticsEndpoints();

@@ -3,14 +3,17 @@
 -- Row-level security on the rows a workspace can name. The engine's workers run without app.workspace_id
 -- and see every row; a management request sets it (as TenantSession does) and then sees its workspace's
 -- instances and dead letters only, even where the code's own scope filter were missing.
+-- (The setting is compared as text: a scope is a workspace id, but need not parse as one for the engine.)
 ALTER TABLE dt.instances ENABLE ROW LEVEL SECURITY;
-CREATE POLICY engine ON dt.instances USING (app.workspace_id() IS NULL);
-CREATE POLICY tenant ON dt.instances USING (scope = app.workspace_id()::text) WITH CHECK (scope = app.workspace_id()::text);
+CREATE POLICY engine ON dt.instances USING (coalesce(current_setting('app.workspace_id', true), '') = '');
+CREATE POLICY tenant ON dt.instances USING (scope = current_setting('app.workspace_id', true))
+    WITH CHECK (scope = current_setting('app.workspace_id', true));
 
 ALTER TABLE dt.dead_letters ADD COLUMN IF NOT EXISTS scope text;
 ALTER TABLE dt.dead_letters ENABLE ROW LEVEL SECURITY;
-CREATE POLICY engine ON dt.dead_letters USING (app.workspace_id() IS NULL);
-CREATE POLICY tenant ON dt.dead_letters USING (scope = app.workspace_id()::text) WITH CHECK (scope = app.workspace_id()::text);
+CREATE POLICY engine ON dt.dead_letters USING (coalesce(current_setting('app.workspace_id', true), '') = '');
+CREATE POLICY tenant ON dt.dead_letters USING (scope = current_setting('app.workspace_id', true))
+    WITH CHECK (scope = current_setting('app.workspace_id', true));
 
 -- A workspace's instances, newest first: the query endpoint's keyset order.
 CREATE INDEX instances_scope_created ON dt.instances (scope, created_at DESC, instance_id DESC) WHERE scope IS NOT NULL;

@@ -5,5 +5,5 @@ namespace AgentCrm.Core.Orchestrations;
 public static class OrchestrationsServices
 {
     public static IServiceCollection AddOrchestrationManagement(this IServiceCollection services) =>
-        services.AddSingleton<OrchestrationManagement>();
+        services.AddSingleton<OrchestrationManagement>().AddSingleton<DeadLetterManagement>();
 }

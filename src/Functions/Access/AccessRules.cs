@@ -73,6 +73,11 @@ public static class AccessRules
         Workspace("POST", "/api/orchestrations/{instanceId}/rewind", Admin, highValue: true),
         Workspace("POST", "/api/orchestrations/{instanceId}/restart", Admin, highValue: true),
 
+        Workspace("GET", "/api/dead-letters", Admin),
+        Workspace("GET", "/api/dead-letters/{id}", Admin),
+        Workspace("POST", "/api/dead-letters/{id}/replay", Admin, highValue: true),
+        Workspace("DELETE", "/api/dead-letters/{id}", Admin, highValue: true),
+
         Workspace("GET", "/api/audit", Admin),
         Workspace("POST", "/api/audit/verify", Admin, highValue: true),
     ];

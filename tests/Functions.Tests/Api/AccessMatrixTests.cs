@@ -150,8 +150,13 @@ public sealed class AccessMatrixTests : IAsyncLifetime
             ["id:campaigns"] = await CreateAsync("/api/campaigns", new { name = "Campaign", subject = "Hello", body = "Hi there" }),
             ["instanceId"] = await InstanceAsync(workspace),
             ["eventName"] = "approve",
+            ["id:dead-letters"] = await DeadLetterAsync(workspace),
         };
     }
+
+    private async Task<string> DeadLetterAsync(Guid workspace) =>
+        (await _db.ScalarAsync<long>($"INSERT INTO dt.dead_letters (source, name, queue, payload, detail, scope) VALUES ('queue', 'q', 'q', '1', '{{}}', '{workspace}') RETURNING id"))
+        .ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A running orchestration instance of the workspace (this app registers no orchestrators, so it is written directly).</summary>
     private async Task<string> InstanceAsync(Guid workspace)

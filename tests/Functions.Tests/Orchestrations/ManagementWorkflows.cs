@@ -13,6 +13,22 @@ public static class ManagementWorkflows
     /// <summary>How often "Counted" ran, per key.</summary>
     public static readonly ConcurrentDictionary<string, int> Runs = new();
 
+    /// <summary>Queue messages (their payload is a key) handled so far.</summary>
+    public static readonly ConcurrentDictionary<string, long> Handled = new();
+
+    /// <summary>A queue handler that fails while the message's gate is closed.</summary>
+    public static Task HandleGatedMessage(Core.Durable.Queues.QueueMessageContext message)
+    {
+        var key = message.GetPayload<string>()!;
+        if (!OpenGates.ContainsKey(key))
+        {
+            throw new InvalidOperationException($"gate {key} is closed");
+        }
+
+        Handled[key] = message.MessageId;
+        return Task.CompletedTask;
+    }
+
     public static void Register(DurableRegistry r)
     {
         r.AddActivity<string, string>("Counted", (_, key) =>

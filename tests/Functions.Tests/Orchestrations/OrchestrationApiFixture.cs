@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using AgentCrm.Core.Durable;
+using AgentCrm.Core.Durable.Queues;
 using AgentCrm.Functions.Tests.Durable;
 using AgentCrm.Functions.Tests.Infrastructure;
 
@@ -12,6 +13,7 @@ namespace AgentCrm.Functions.Tests.Orchestrations;
 public sealed class OrchestrationApiFixture : IAsyncLifetime
 {
     public const int MaxPayloadBytes = 4096;
+    public const string PoisonQueue = "management-poison";
 
     public TestDatabase Db { get; private set; } = null!;
 
@@ -25,7 +27,8 @@ public sealed class OrchestrationApiFixture : IAsyncLifetime
         App = await TestApp.StartAsync(Db, new()
         {
             ["Durable:LeaseSeconds"] = "5", ["Durable:PollMaxMs"] = "250", ["Durable:MaxPayloadBytes"] = MaxPayloadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }, configure: b => b.Services.AddDurableFunctions(TestWorkflows.Register).AddDurableFunctions(ManagementWorkflows.Register));
+        }, configure: b => b.Services.AddDurableFunctions(TestWorkflows.Register).AddDurableFunctions(ManagementWorkflows.Register)
+            .AddQueueHandler(PoisonQueue, ManagementWorkflows.HandleGatedMessage, new QueueHandlerOptions { MaxDequeueCount = 2, RetryDelay = TimeSpan.FromMilliseconds(10) }));
         Seed = new TenantSeeder(Db, App);
     }
 

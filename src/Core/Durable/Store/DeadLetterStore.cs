@@ -1,6 +1,5 @@
 using AgentCrm.Core.Platform.Data;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AgentCrm.Core.Durable.Store;
 
@@ -28,7 +27,7 @@ public readonly record struct ReplayResult(ReplayOutcome Outcome, long? MessageI
 
 /// <summary>
 /// Lists, shows, replays and discards dead letters. With a scope, only that workspace's rows exist: a row of
-/// another scope behaves exactly as a missing one. Without one (operators, housekeeping) every row is visible.
+/// another scope behaves exactly as a missing one, in the statement and by row-level security (ScopedBatch). Without one (operators, housekeeping) every row is visible.
 /// </summary>
 public sealed class DeadLetterStore(PostgresDataSources dataSources, Workers.DurableWakeUps wakeUps)
 {
@@ -42,19 +41,14 @@ public sealed class DeadLetterStore(PostgresDataSources dataSources, Workers.Dur
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxPage);
-        await using var command = Db.CreateCommand($"""
+        await using var batch = ScopedBatch.Create(Db, scope, $"""
             SELECT {Columns}, NULL::text FROM dt.dead_letters
              WHERE ($1::text IS NULL OR scope = $1) AND ($2::text IS NULL OR source = $2) AND ($3::text IS NULL OR queue = $3) AND id > $4
              ORDER BY id
              LIMIT $5
-            """);
-        AddText(command, scope);
-        AddText(command, source);
-        AddText(command, queue);
-        command.Parameters.Add(new NpgsqlParameter { Value = afterId ?? 0L });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+            """, TypedNull.Or(scope), TypedNull.Or(source), TypedNull.Or(queue), afterId ?? 0L, limit);
         var rows = new List<DeadLetter>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(Read(reader));
@@ -65,10 +59,9 @@ public sealed class DeadLetterStore(PostgresDataSources dataSources, Workers.Dur
 
     public async Task<DeadLetter?> GetAsync(long id, string? scope, CancellationToken cancellationToken = default)
     {
-        await using var command = Db.CreateCommand($"SELECT {Columns}, payload FROM dt.dead_letters WHERE id = $1 AND ($2::text IS NULL OR scope = $2)");
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        AddText(command, scope);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = ScopedBatch.Create(Db, scope,
+            $"SELECT {Columns}, payload FROM dt.dead_letters WHERE id = $1 AND ($2::text IS NULL OR scope = $2)", id, TypedNull.Or(scope));
+        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
@@ -78,7 +71,7 @@ public sealed class DeadLetterStore(PostgresDataSources dataSources, Workers.Dur
     /// </summary>
     public async Task<ReplayResult> ReplayAsync(long id, string? scope, CancellationToken cancellationToken = default)
     {
-        await using var command = Db.CreateCommand("""
+        await using var batch = ScopedBatch.Create(Db, scope, """
             WITH gone AS (
                 DELETE FROM dt.dead_letters WHERE id = $1 AND ($2::text IS NULL OR scope = $2) AND source = 'queue'
                 RETURNING queue, payload, scope),
@@ -89,10 +82,8 @@ public sealed class DeadLetterStore(PostgresDataSources dataSources, Workers.Dur
             UNION ALL
             SELECT 'other', NULL, NULL FROM dt.dead_letters
              WHERE id = $1 AND ($2::text IS NULL OR scope = $2) AND source <> 'queue'
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        AddText(command, scope);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            """, id, TypedNull.Or(scope));
+        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return new ReplayResult(ReplayOutcome.NotFound);
@@ -111,14 +102,10 @@ public sealed class DeadLetterStore(PostgresDataSources dataSources, Workers.Dur
     /// <summary>Deletes the dead letter (of any source); false when there is none (in this scope).</summary>
     public async Task<bool> DiscardAsync(long id, string? scope, CancellationToken cancellationToken = default)
     {
-        await using var command = Db.CreateCommand("DELETE FROM dt.dead_letters WHERE id = $1 AND ($2::text IS NULL OR scope = $2)");
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        AddText(command, scope);
-        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        await using var batch = ScopedBatch.Create(Db, scope, "DELETE FROM dt.dead_letters WHERE id = $1 AND ($2::text IS NULL OR scope = $2) RETURNING 1", id, TypedNull.Or(scope));
+        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
+        return await reader.ReadAsync(cancellationToken);
     }
-
-    private static void AddText(NpgsqlCommand command, string? value) =>
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
 
     private static DeadLetter Read(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
