@@ -28,11 +28,15 @@ internal static class EngineBench
         var server = Environment.GetEnvironmentVariable("Postgres__Owner") ?? Environment.GetEnvironmentVariable("Postgres__Pooled")
             ?? throw new InvalidOperationException("Postgres__Owner is not set");
         var database = await CreateDatabaseAsync(server);
+        // The engine itself runs as the app's login, as in production (so row-level security is in the figures).
+        var login = Environment.GetEnvironmentVariable("Postgres__Pooled") is { } pooled
+            ? new NpgsqlConnectionStringBuilder(PostgresConnectionString.Parse(pooled).ConnectionString) { Database = "agentcrm_enginebench" }.ConnectionString
+            : database;
         await using var app = AgentCrmApp.Build(["--urls", "http://127.0.0.1:0"], b =>
         {
             b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Postgres:Pooled"] = database, ["Postgres:Direct"] = database, ["Postgres:Owner"] = database, ["Migrations:RunOnStart"] = "true",
+                ["Postgres:Pooled"] = login, ["Postgres:Direct"] = login, ["Postgres:Owner"] = database, ["Migrations:RunOnStart"] = "true",
                 ["Logging:LogLevel:Default"] = "Warning",
             });
             b.Services.AddDurableFunctions(HostWorkflows.Register);
