@@ -19,6 +19,7 @@ public static class DurableServices
         services.AddSingleton<ExecutionCache>();
         services.AddSingleton<ActivityRunner>();
         services.AddSingleton<ActivitySlots>();
+        services.AddSingleton<LimitGuard>();
         services.AddSingleton<TurnProcessor>();
         services.AddSingleton<LeaseRenewer>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseRenewer>());

@@ -98,7 +98,13 @@ public sealed class DurableClient(TaskHubStore store, DurableRegistry registry, 
     public async Task<DeliveryResult> RaiseEventAsync(string instanceId, string eventName, object? payload = null, string? eventId = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
-        var result = await store.SendAsync(instanceId, EventKind.EventRaised, eventName, DurableJson.Serialize(payload), eventId, cancellationToken);
+        var json = DurableJson.Serialize(payload);
+        if (json?.Length > options.MaxPayloadBytes)
+        {
+            throw new ArgumentException($"The payload of event '{eventName}' is {json.Length} bytes; the limit is {options.MaxPayloadBytes}.", nameof(payload));
+        }
+
+        var result = await store.SendAsync(instanceId, EventKind.EventRaised, eventName, json, eventId, cancellationToken);
         if (result == DeliveryResult.Delivered)
         {
             wakeUps.OrchestrationWork();
