@@ -1,11 +1,13 @@
 using AgentCrm.Core.Durable.Client;
+using AgentCrm.Core.Durable.Housekeeping;
 using AgentCrm.Core.Durable.Store;
 using AgentCrm.Core.Durable.Workers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentCrm.Core.Durable;
 
-/// <summary>Registers the engine: store, registry, client, wake-ups and the background workers.</summary>
+/// <summary>Registers the engine: store, registry, client, wake-ups, the background workers, housekeeping and health.</summary>
 public static class DurableServices
 {
     public static IServiceCollection AddDurableEngine(this IServiceCollection services, DurableOptions options)
@@ -27,6 +29,12 @@ public static class DurableServices
         services.AddHostedService<OrchestrationWorker>();
         services.AddHostedService<ActivityWorker>();
         services.AddSingleton<Platform.Maintenance.IHousekeepingJob, SweepOrphanInboxJob>();
+        services.AddSingleton<Platform.Maintenance.IHousekeepingJob, PurgeRetentionJob>();
+        services.AddSingleton<StuckInstanceReport>();
+        services.AddSingleton<StuckInstancesHealthCheck>();
+        // Shown in /api/health, never in /ready: at worst degraded (see the check).
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            StuckInstancesHealthCheck.Name, sp => sp.GetRequiredService<StuckInstancesHealthCheck>(), HealthStatus.Degraded, tags: []));
         return services;
     }
 
