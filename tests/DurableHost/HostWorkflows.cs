@@ -10,8 +10,37 @@ public static class HostWorkflows
     /// <summary>Queue-to-start delays seen by Noop, for the dispatch-latency figure.</summary>
     public static readonly ConcurrentQueue<TimeSpan> DispatchDelays = new();
 
-    public static void Register(DurableRegistry r)
+    public static readonly string[] AllVersions = ["1", "2"];
+
+    public static void Register(DurableRegistry r) => Register(r, AllVersions);
+
+    public static string[] ParseVersions(string? setting) =>
+        setting is null ? AllVersions : setting.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public static void Register(DurableRegistry r, IReadOnlyCollection<string> versions)
     {
+        // "Versioned" in each version this build has: every step records which version and process scheduled it.
+        // Reading the process id in orchestrator code is deliberate here: it only goes into an activity's
+        // input, which replay does not compare, and the step's result (the tag) is what the output keeps.
+        r.AddActivity<string, string>("Tag", async (ctx, tag) =>
+        {
+            await Task.Delay(50, ctx.CancellationToken);
+            return tag!;
+        });
+        foreach (var version in versions)
+        {
+            r.AddOrchestrator<int, string[]>("Versioned", async (ctx, steps) =>
+            {
+                var tags = new List<string>();
+                for (var i = 0; i < steps; i++)
+                {
+                    tags.Add(await ctx.CallActivityAsync<string>("Tag", $"v{version}@{Environment.ProcessId}"));
+                }
+
+                return [.. tags];
+            }, version);
+        }
+
         r.AddActivity<int, int>("Noop", (ctx, n) =>
         {
             DispatchDelays.Enqueue(DateTime.UtcNow - ctx.ScheduledAt);

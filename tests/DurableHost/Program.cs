@@ -9,9 +9,11 @@ if (args.Length > 0 && args[0] == "bench")
     return await EngineBench.RunAsync(args[1..]);
 }
 
+// DurableHost__Versions (default "1,2") picks which versions of "Versioned" this build knows, so two
+// processes can play the old and the new build of a slot swap.
 await using var app = AgentCrmApp.Build(args, b =>
 {
-    b.Services.AddDurableFunctions(HostWorkflows.Register);
+    b.Services.AddDurableFunctions(r => HostWorkflows.Register(r, HostWorkflows.ParseVersions(b.Configuration["DurableHost:Versions"])));
     HostQueues.Register(b);
 });
 await app.RunAsync();

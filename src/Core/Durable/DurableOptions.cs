@@ -16,9 +16,21 @@ public sealed record DurableOptions(
     int MaxPayloadBytes,
     TimeSpan QueueAgeDegraded)
 {
+    public DurableLimits Limits { get; init; } = DurableLimits.Defaults;
+
+    /// <summary>How long finished instances are kept before durable.purge-retention deletes them.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Instances deleted per purge statement, so one statement never holds many locks for long.</summary>
+    public int PurgeBatchSize { get; init; } = 1000;
+
+    /// <summary>Work left unconsumed this long makes an instance count as stuck (gauge and health warning).</summary>
+    public TimeSpan StuckAfter { get; init; } = TimeSpan.FromMinutes(60);
+
     public static DurableOptions Read(SettingsReader settings)
     {
         var queues = (settings.OptionalString("Durable:Queues") ?? "default").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var maxPayloadBytes = settings.WholeNumber("Durable:MaxPayloadBytes", 2 * 1024 * 1024, 1024, 64 * 1024 * 1024);
         return new DurableOptions(
             TimeSpan.FromSeconds(settings.WholeNumber("Durable:LeaseSeconds", 30, 5, 600)),
             settings.WholeNumber("Durable:MaxConcurrentOrchestrations", 32, 1, 1000),
@@ -29,8 +41,14 @@ public sealed record DurableOptions(
             TimeSpan.FromMilliseconds(settings.WholeNumber("Durable:PollMaxMs", 2000, 10, 60_000)),
             settings.WholeNumber("Durable:BatchSize", 16, 1, 500),
             settings.WholeNumber("Durable:MaxCachedInstances", 2000, 0, 1_000_000),
-            settings.WholeNumber("Durable:MaxPayloadBytes", 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+            maxPayloadBytes,
             // /api/health turns Degraded when a queue's oldest visible message has waited longer than this.
-            TimeSpan.FromSeconds(settings.WholeNumber("Durable:QueueAgeDegradedSeconds", 300, 1, 7 * 24 * 3600)));
+            TimeSpan.FromSeconds(settings.WholeNumber("Durable:QueueAgeDegradedSeconds", 300, 1, 7 * 24 * 3600)))
+        {
+            Limits = DurableLimits.Read(settings, maxPayloadBytes),
+            Retention = TimeSpan.FromDays(settings.WholeNumber("Durable:RetentionDays", 30, 1, 3650)),
+            PurgeBatchSize = settings.WholeNumber("Durable:PurgeBatchSize", 1000, 1, 100_000),
+            StuckAfter = TimeSpan.FromMinutes(settings.WholeNumber("Durable:StuckAfterMinutes", 60, 1, 7 * 24 * 60)),
+        };
     }
 }

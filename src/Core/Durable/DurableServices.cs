@@ -1,5 +1,6 @@
 using AgentCrm.Core.Durable.Client;
 using AgentCrm.Core.Durable.Queues;
+using AgentCrm.Core.Durable.Housekeeping;
 using AgentCrm.Core.Durable.Store;
 using AgentCrm.Core.Durable.Workers;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentCrm.Core.Durable;
 
-/// <summary>Registers the engine: store, registry, client, wake-ups, queue functions and the background workers.</summary>
+/// <summary>Registers the engine: store, registry, client, wake-ups, queue functions, the background workers, housekeeping and health.</summary>
 public static class DurableServices
 {
     public static IServiceCollection AddDurableEngine(this IServiceCollection services, DurableOptions options)
@@ -21,6 +22,7 @@ public static class DurableServices
         services.AddSingleton<ExecutionCache>();
         services.AddSingleton<ActivityRunner>();
         services.AddSingleton<ActivitySlots>();
+        services.AddSingleton<LimitGuard>();
         services.AddSingleton<TurnProcessor>();
         services.AddSingleton<LeaseRenewer>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseRenewer>());
@@ -36,6 +38,12 @@ public static class DurableServices
         services.AddHostedService<QueueWorker>();
         services.AddSingleton<QueueHealthCheck>();
         services.AddHealthChecks().Add(new HealthCheckRegistration(QueueHealthCheck.Name, sp => sp.GetRequiredService<QueueHealthCheck>(), HealthStatus.Degraded, tags: []));
+        services.AddSingleton<Platform.Maintenance.IHousekeepingJob, PurgeRetentionJob>();
+        services.AddSingleton<StuckInstanceReport>();
+        services.AddSingleton<StuckInstancesHealthCheck>();
+        // Shown in /api/health, never in /ready: at worst degraded (see the check).
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            StuckInstancesHealthCheck.Name, sp => sp.GetRequiredService<StuckInstancesHealthCheck>(), HealthStatus.Degraded, tags: []));
         return services;
     }
 

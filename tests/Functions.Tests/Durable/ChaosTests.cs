@@ -112,12 +112,14 @@ public class ChaosTests(ITestOutputHelper output)
     }
 
     /// <summary>A client in this process for workers in others: the same store and workflow names, no workers of its own.</summary>
-    private static DurableClient ClientFor(Core.Platform.Data.PostgresDataSources sources) =>
+    internal static DurableClient ClientFor(Core.Platform.Data.PostgresDataSources sources) =>
         new(new Core.Durable.Store.TaskHubStore(sources), new DurableRegistry([new DurableRegistration(HostWorkflows.Register)]),
             DurableOptions.Read(new SettingsReader(new ConfigurationBuilder().Build())), new DurableWakeUps(sources, NullLogger<DurableWakeUps>.Instance), TimeProvider.System);
 
-    private static AppProcess StartWorker(TestDatabase db) => AppProcess.Start(new Dictionary<string, string?>
+    /// <summary>A DurableHost worker process; <paramref name="versions"/> (e.g. "1") limits the versions of "Versioned" it knows.</summary>
+    internal static AppProcess StartWorker(TestDatabase db, string? versions = null) => AppProcess.Start(new Dictionary<string, string?>
     {
+        ["DurableHost__Versions"] = versions,
         ["Postgres__Pooled"] = db.ConnectionString,
         ["Durable__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Durable__PollMaxMs"] = "250",

@@ -101,7 +101,7 @@ public class HealthTests
         Assert.Equal("Development", detail.GetProperty("environment").GetString());
         Assert.False(string.IsNullOrEmpty(detail.GetProperty("version").GetString()));
         Assert.False(string.IsNullOrEmpty(detail.GetProperty("commit").GetString()));
-        Assert.Equal(["background", "cache", "migrations", "postgres", "queues", "rate-limits", "redis", "shutdown"], detail.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order().ToArray());
+        Assert.Equal(["background", "cache", "durable", "migrations", "postgres", "queues", "rate-limits", "redis", "shutdown"], detail.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order().ToArray());
         Assert.DoesNotContain(db.Password, body, StringComparison.Ordinal);
         if (Environment.GetEnvironmentVariable("Redis__Url") is { } redis && Core.Platform.Redis.RedisEndpoint.TryParse(redis, out var endpoint, out _) && endpoint.Password is { } secret)
         {

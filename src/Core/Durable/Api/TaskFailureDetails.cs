@@ -7,7 +7,8 @@ namespace AgentCrm.Core.Durable.Api;
 public sealed record TaskFailureDetails(string ErrorType, string ErrorMessage, string? StackTrace, int Attempts = 1)
 {
     public static TaskFailureDetails From(Exception exception, int attempts = 1) =>
-        new(exception.GetType().FullName ?? exception.GetType().Name, exception.Message, exception.StackTrace, attempts);
+        new(exception is DurableLimitException limit ? limit.ErrorType : exception.GetType().FullName ?? exception.GetType().Name,
+            exception.Message, exception.StackTrace, attempts);
 
     /// <summary>True when the error was of type <typeparamref name="T"/> (or derived, when the type can be loaded).</summary>
     public bool IsCausedBy<T>() where T : Exception

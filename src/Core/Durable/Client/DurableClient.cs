@@ -103,7 +103,7 @@ public sealed partial class DurableClient(TaskHubStore store, DurableRegistry re
         var json = DurableJson.Serialize(payload);
         if (json?.Length > options.MaxPayloadBytes)
         {
-            throw new ArgumentException($"The event payload is {json.Length} bytes; the limit is {options.MaxPayloadBytes}.", nameof(payload));
+            throw new ArgumentException($"The payload of event '{eventName}' is {json.Length} bytes; the limit is {options.MaxPayloadBytes}.", nameof(payload));
         }
 
         var result = await store.SendAsync(instanceId, EventKind.EventRaised, eventName, json, eventId, scope, cancellationToken);

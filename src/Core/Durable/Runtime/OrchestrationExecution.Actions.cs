@@ -119,7 +119,7 @@ internal sealed partial class OrchestrationExecution
     }
 
     public override void ContinueAsNew(object? newInput = null, bool preserveUnprocessedEvents = true) =>
-        _continueAsNew = (DurableJson.Serialize(newInput), preserveUnprocessedEvents);
+        _continueAsNew = (Limited(DurableJson.Serialize(newInput), "input of ContinueAsNew"), preserveUnprocessedEvents);
 
     public override Guid NewGuid()
     {
@@ -137,9 +137,11 @@ internal sealed partial class OrchestrationExecution
 
     /// <summary>Refuses a payload over the limit where it is made, with a reason the orchestrator can catch or fail with.</summary>
     private string? Limited(string? json, string what) =>
-        json?.Length > _maxPayloadBytes
-            ? throw new ArgumentException($"The {what} is {json.Length} bytes; the limit is {_maxPayloadBytes} (Durable__MaxPayloadBytes). Pass a reference (an id) instead of the data.")
-            : json;
+        json?.Length > _maxPayloadBytes ? throw PayloadTooLarge(json.Length, what) : json;
+
+    private DurableLimitException PayloadTooLarge(int length, string what) =>
+        new(DurableLimitException.PayloadTooLarge,
+            $"The {what} is {length} bytes; the limit is {_maxPayloadBytes} (Durable__MaxPayloadBytes). Pass a reference (an id) instead of the data.");
 
     private int NewAction(EventKind kind, string? name, string? payload, Func<int, OutboxAction> action)
     {

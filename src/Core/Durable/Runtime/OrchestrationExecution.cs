@@ -245,7 +245,10 @@ internal sealed partial class OrchestrationExecution : TaskOrchestrationContext
             return new ContinuedAsNewOutcome(next.Input, carried);
         }
 
-        return new CompletedOutcome(run.Result);
+        // Checked here, not by the store: the instance fails readably instead of a turn that can never commit.
+        return run.Result?.Length > _maxPayloadBytes
+            ? new FailedOutcome(TaskFailureDetails.From(PayloadTooLarge(run.Result.Length, $"output of orchestration '{Name}'")))
+            : new CompletedOutcome(run.Result);
     }
 
     private HistoryEvent OutcomeEvent(ExecutionOutcome outcome) => outcome switch

@@ -74,7 +74,7 @@ public sealed partial class ActivityRunner(
             result = await activity.RunAsync(new ActivityContext(task, store, identity, cancellation.Token), task.Input);
             if (result?.Length > options.MaxPayloadBytes)
             {
-                failure = new TaskFailureDetails("PayloadTooLarge", $"Activity '{task.Name}' returned {result.Length} bytes; the limit is {options.MaxPayloadBytes}.", null, task.Attempt);
+                failure = new TaskFailureDetails(DurableLimitException.PayloadTooLarge, $"Activity '{task.Name}' returned {result.Length} bytes; the limit is {options.MaxPayloadBytes} (Durable__MaxPayloadBytes).", null, task.Attempt);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

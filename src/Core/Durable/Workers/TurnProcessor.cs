@@ -11,7 +11,7 @@ namespace AgentCrm.Core.Durable.Workers;
 /// </summary>
 internal sealed partial class TurnProcessor(
     TaskHubStore store, DurableRegistry registry, DurableOptions options, WorkerIdentity identity, ExecutionCache cache,
-    ActivityRunner activities, ActivitySlots slots, LeaseRenewer renewer, DurableWakeUps wakeUps, TimeProvider time, ILoggerFactory loggers)
+    ActivityRunner activities, ActivitySlots slots, LeaseRenewer renewer, DurableWakeUps wakeUps, LimitGuard limits, TimeProvider time, ILoggerFactory loggers)
 {
     private const int MaxMessagesPerTurn = 100;
     private readonly ILogger _logger = loggers.CreateLogger<TurnProcessor>();
@@ -117,6 +117,12 @@ internal sealed partial class TurnProcessor(
         var execution = cache.TryTake(item.InstanceId, item.ExecutionId, item.HistoryEvents);
         if (execution is null)
         {
+            if (limits.CheckStored(item, await store.ReadHistorySizeAsync(item.InstanceId, item.ExecutionId, cancellationToken)) is { } tooLarge)
+            {
+                await FailAsync(item, tooLarge, now, localTask, cancellationToken);
+                return;
+            }
+
             execution = new OrchestrationExecution(item.InstanceId, item.ExecutionId, registration, registry.DefaultVersion, loggers, options.MaxPayloadBytes);
             try
             {
@@ -129,7 +135,14 @@ internal sealed partial class TurnProcessor(
             }
         }
 
+        var before = execution.HistorySize;
         var result = execution.RunTurn(current, now);
+        if (limits.CheckTurn(item, before, execution.HistorySize, result) is { } overLimit)
+        {
+            await FailAsync(item, overLimit, now, localTask, cancellationToken);
+            return;
+        }
+
         if (result.Outcome is ContinuedAsNewOutcome && result.AppliedMessages < live.Count)
         {
             // Messages after the one that ended this execution stay in the inbox for the next one.
@@ -226,6 +239,6 @@ internal sealed partial class TurnProcessor(
     [LoggerMessage(EventId = 6021, Level = LogLevel.Error, Message = "Turn of instance {InstanceId} failed (dispatch {DispatchCount}); it will be retried when the lease lapses")]
     private static partial void LogTurnFailed(ILogger logger, Exception exception, string instanceId, int dispatchCount);
 
-    [LoggerMessage(EventId = 6022, Level = LogLevel.Warning, Message = "Instance {InstanceId} failed without running: {ErrorType}: {ErrorMessage}")]
+    [LoggerMessage(EventId = 6022, Level = LogLevel.Warning, Message = "Instance {InstanceId} failed by the engine (its code did not fail): {ErrorType}: {ErrorMessage}")]
     private static partial void LogInstanceFailed(ILogger logger, string instanceId, string errorType, string errorMessage);
 }
