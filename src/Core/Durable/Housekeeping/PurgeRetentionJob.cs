@@ -26,7 +26,7 @@ public sealed class PurgeRetentionJob(TaskHubStore store, DurableOptions options
         var finished = false;
         while (time.GetElapsedTime(started) < Lease / 2)
         {
-            var deleted = await store.PurgeFinishedBatchAsync(options.Retention, options.PurgeBatchSize, HistoryRowsPerBatch, cancellationToken);
+            var deleted = await store.PurgeBatchAsync(new PurgeFilter(null, null, null, options.Retention), scope: null, options.PurgeBatchSize, HistoryRowsPerBatch, cancellationToken);
             if (deleted == 0)
             {
                 finished = true;

@@ -16,43 +16,6 @@ public sealed partial class TaskHubStore
     }
 
     /// <summary>
-    /// Deletes one batch of instances that finished more than <paramref name="retention"/> ago, with every row
-    /// they own, in one statement: at most <paramref name="batch"/> instances and, past the first, about
-    /// <paramref name="historyBudget"/> history rows, so no statement holds locks long. A child whose parent is
-    /// still live stays (the parent may still read it). Returns how many instances went.
-    /// </summary>
-    public async Task<int> PurgeFinishedBatchAsync(TimeSpan retention, int batch, int historyBudget, CancellationToken cancellationToken)
-    {
-        await using var command = Db.CreateCommand("""
-            WITH candidates AS (
-                SELECT i.instance_id,
-                       sum(i.history_events + 1) OVER (ORDER BY i.completed_at, i.instance_id ROWS UNBOUNDED PRECEDING) - (i.history_events + 1) AS before
-                  FROM dt.instances i
-                 WHERE i.status IN (2, 3, 4) AND i.completed_at < now() - $1
-                   AND (i.parent_instance_id IS NULL
-                        OR NOT EXISTS (SELECT 1 FROM dt.instances p WHERE p.instance_id = i.parent_instance_id AND p.status IN (0, 1, 5)))
-                 ORDER BY i.completed_at, i.instance_id
-                 LIMIT $2),
-                 doomed AS (
-                -- Locked and re-checked: an id started again meanwhile is live and stays.
-                SELECT i.instance_id
-                  FROM dt.instances i
-                 WHERE i.instance_id IN (SELECT instance_id FROM candidates WHERE before < $3)
-                   AND i.status IN (2, 3, 4) AND i.completed_at < now() - $1
-                   FOR UPDATE SKIP LOCKED),
-                 inbox AS (DELETE FROM dt.inbox m USING doomed d WHERE m.instance_id = d.instance_id),
-                 history AS (DELETE FROM dt.history h USING doomed d WHERE h.instance_id = d.instance_id),
-                 tasks AS (DELETE FROM dt.tasks t USING doomed d WHERE t.instance_id = d.instance_id),
-                 payloads AS (DELETE FROM dt.payloads p USING doomed d WHERE p.instance_id = d.instance_id)
-            DELETE FROM dt.instances i USING doomed d WHERE i.instance_id = d.instance_id
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = retention });
-        command.Parameters.Add(new NpgsqlParameter { Value = batch });
-        command.Parameters.Add(new NpgsqlParameter { Value = (long)historyBudget });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>
     /// Live (Pending or Running, not Suspended) instances with no progress for <paramref name="stuckAfter"/> while
     /// work for them has been ready that long and nobody took it: an inbox message visible since then, or an
     /// activity task ready since then with no live lease. Waiting on a future timer, an event or a running

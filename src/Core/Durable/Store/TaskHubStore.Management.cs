@@ -6,7 +6,8 @@ namespace AgentCrm.Core.Durable.Store;
 /// <summary>Operator actions: query, suspend and resume, purge. Each takes an optional workspace scope.</summary>
 public sealed partial class TaskHubStore
 {
-    private const int PurgeBatch = 500;
+    private const int PurgeBatch = 1000;
+    private const int HistoryRowsPerPurge = 100_000;
 
     /// <summary>Instances newest first (created time, then id), at most <see cref="InstanceQuery.Limit"/> + 1 rows so the caller knows if more exist.</summary>
     public async Task<List<OrchestrationMetadata>> QueryInstancesAsync(InstanceQuery query, string? scope, CancellationToken cancellationToken)
@@ -71,41 +72,57 @@ public sealed partial class TaskHubStore
         return await reader.ReadAsync(cancellationToken) ? (OrchestrationStatus)reader.GetInt16(0) : null;
     }
 
-    /// <summary>
-    /// Deletes finished instances matching the filter, <see cref="PurgeBatch"/> per transaction so no lock is held
-    /// for long, until none is left or <paramref name="cancellationToken"/> ends it. Returns how many went.
-    /// </summary>
+    /// <summary>Deletes the finished instances the filter matches, batch after batch, until none is left; returns how many went.</summary>
     public async Task<long> PurgeInstancesAsync(PurgeFilter filter, string? scope, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        while (await PurgeBatchAsync(filter, scope, PurgeBatch, HistoryRowsPerPurge, cancellationToken) is var purged and > 0)
+        {
+            total += purged;
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// Deletes one batch of finished instances matching the filter, with every row they own, in one statement: at
+    /// most <paramref name="batch"/> instances and, past the first, about <paramref name="historyBudget"/> history
+    /// rows, so no statement holds locks long. A child whose parent is still live stays (the parent may still read
+    /// it); an id started again meanwhile is live and stays. Returns how many instances went.
+    /// </summary>
+    public async Task<int> PurgeBatchAsync(PurgeFilter filter, string? scope, int batch, int historyBudget, CancellationToken cancellationToken)
     {
         var statuses = (filter.Statuses is { Count: > 0 } s ? s : [OrchestrationStatus.Completed, OrchestrationStatus.Failed, OrchestrationStatus.Terminated])
             .Where(x => x.IsTerminal()).Select(x => (short)x).ToArray();
-        long total = 0;
-        while (true)
-        {
-            await using var batch = ScopedBatch.Create(Db, scope, $"""
-                WITH gone AS (
-                    DELETE FROM dt.instances WHERE instance_id IN (
-                        SELECT instance_id FROM dt.instances
-                         WHERE ($1::text IS NULL OR scope = $1) AND status = ANY($2)
-                           AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
-                           AND ($5::timestamptz IS NULL OR completed_at < $5)
-                           -- a sub-orchestration goes with its parent's purge, or when its parent is gone
-                           AND (parent_instance_id IS NULL OR NOT EXISTS (SELECT 1 FROM dt.instances p WHERE p.instance_id = parent_instance_id AND p.status IN (0, 1, 5)))
-                         LIMIT $6
-                         FOR UPDATE SKIP LOCKED)
-                    RETURNING instance_id)
-                {PurgeRowsOf("gone")}
-                SELECT count(*) FROM gone
-                """, TypedNull.Or(scope), statuses, TypedNull.Or(filter.CreatedFrom), TypedNull.Or(filter.CreatedTo), TypedNull.Or(filter.CompletedBefore), PurgeBatch);
-            await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            var purged = reader.GetInt64(0);
-            total += purged;
-            if (purged < PurgeBatch)
-            {
-                return total;
-            }
-        }
+        await using var command = ScopedBatch.Create(Db, scope, """
+            WITH candidates AS (
+                SELECT i.instance_id,
+                       sum(i.history_events + 1) OVER (ORDER BY i.completed_at, i.instance_id ROWS UNBOUNDED PRECEDING) - (i.history_events + 1) AS before
+                  FROM dt.instances i
+                 WHERE i.status = ANY($2) AND ($1::text IS NULL OR i.scope = $1)
+                   AND ($3::timestamptz IS NULL OR i.created_at >= $3) AND ($4::timestamptz IS NULL OR i.created_at < $4)
+                   AND ($5::interval IS NULL OR i.completed_at < now() - $5)
+                   AND (i.parent_instance_id IS NULL
+                        OR NOT EXISTS (SELECT 1 FROM dt.instances p WHERE p.instance_id = i.parent_instance_id AND p.status IN (0, 1, 5)))
+                 ORDER BY i.completed_at, i.instance_id
+                 LIMIT $6),
+                 doomed AS (
+                SELECT i.instance_id
+                  FROM dt.instances i
+                 WHERE i.instance_id IN (SELECT instance_id FROM candidates WHERE before < $7)
+                   AND i.status = ANY($2) AND ($5::interval IS NULL OR i.completed_at < now() - $5)
+                   FOR UPDATE SKIP LOCKED),
+                 inbox AS (DELETE FROM dt.inbox m USING doomed d WHERE m.instance_id = d.instance_id),
+                 history AS (DELETE FROM dt.history h USING doomed d WHERE h.instance_id = d.instance_id),
+                 tasks AS (DELETE FROM dt.tasks t USING doomed d WHERE t.instance_id = d.instance_id),
+                 payloads AS (DELETE FROM dt.payloads p USING doomed d WHERE p.instance_id = d.instance_id),
+                 gone AS (DELETE FROM dt.instances i USING doomed d WHERE i.instance_id = d.instance_id RETURNING 1)
+            SELECT count(*)::int FROM gone
+            """, TypedNull.Or(scope), statuses, TypedNull.Or(filter.CreatedFrom), TypedNull.Or(filter.CreatedTo),
+            (object?)filter.CompletedOlderThan ?? new TypedNull(NpgsqlTypes.NpgsqlDbType.Interval), batch, (long)historyBudget);
+        await using var reader = await ScopedBatch.ReadAsync(command, cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetInt32(0);
     }
 
     /// <summary>CTEs deleting every row of the instances in <paramref name="gone"/> (a CTE returning instance_id).</summary>
@@ -122,5 +139,5 @@ public sealed record InstanceQuery(
     IReadOnlyList<OrchestrationStatus>? Statuses, string? Name, DateTime? CreatedFrom, DateTime? CreatedTo, string? IdPrefix,
     int Limit, (DateTime CreatedAt, string InstanceId)? After, bool WithInput);
 
-/// <summary>Which finished instances to purge (statuses default to all terminal ones; others are never purged).</summary>
-public sealed record PurgeFilter(IReadOnlyList<OrchestrationStatus>? Statuses, DateTime? CreatedFrom, DateTime? CreatedTo, DateTime? CompletedBefore);
+/// <summary>Which finished instances to purge (statuses default to all terminal ones; others are never purged); ages are by the database's clock.</summary>
+public sealed record PurgeFilter(IReadOnlyList<OrchestrationStatus>? Statuses, DateTime? CreatedFrom, DateTime? CreatedTo, TimeSpan? CompletedOlderThan);
