@@ -13,12 +13,15 @@ public sealed record DurableLimits(int WarnHistoryEvents, int MaxHistoryEvents, 
 
     public static DurableLimits Read(SettingsReader settings, int maxPayloadBytes)
     {
+        // A warning's default never lies above the limit it warns of, so lowering only a limit stays valid.
+        var maxEvents = settings.WholeNumber("Durable:MaxHistoryEvents", Defaults.MaxHistoryEvents, 1, 10_000_000);
+        var maxBytes = settings.WholeNumber("Durable:MaxHistoryBytes", (int)Defaults.MaxHistoryBytes, 1024, int.MaxValue);
         var limits = new DurableLimits(
-            settings.WholeNumber("Durable:WarnHistoryEvents", Defaults.WarnHistoryEvents, 1, 10_000_000),
-            settings.WholeNumber("Durable:MaxHistoryEvents", Defaults.MaxHistoryEvents, 1, 10_000_000),
-            settings.WholeNumber("Durable:WarnHistoryBytes", (int)Defaults.WarnHistoryBytes, 1024, int.MaxValue),
-            settings.WholeNumber("Durable:MaxHistoryBytes", (int)Defaults.MaxHistoryBytes, 1024, int.MaxValue),
-            settings.WholeNumber("Durable:WarnPayloadBytes", Defaults.WarnPayloadBytes, 1, 64 * 1024 * 1024));
+            settings.WholeNumber("Durable:WarnHistoryEvents", Math.Min(Defaults.WarnHistoryEvents, maxEvents), 1, 10_000_000),
+            maxEvents,
+            settings.WholeNumber("Durable:WarnHistoryBytes", (int)Math.Min(Defaults.WarnHistoryBytes, maxBytes), 1024, int.MaxValue),
+            maxBytes,
+            settings.WholeNumber("Durable:WarnPayloadBytes", Math.Min(Defaults.WarnPayloadBytes, maxPayloadBytes), 1, 64 * 1024 * 1024));
 
         // A warning that comes after the failure would never be seen.
         if (limits.WarnHistoryEvents > limits.MaxHistoryEvents)
