@@ -295,11 +295,12 @@ public sealed class OrchestrationApiTests(OrchestrationApiFixture f) : IClassFix
         Assert.Empty(list.GetProperty("items").EnumerateArray());
         Assert.Equal("Running", (await f.StatusAsync(owner.Token, id)).GetProperty("runtimeStatus").GetString());
 
-        // Below the code: the app's own login, scoped to the stranger's workspace, sees no row of it at all.
+        // Below the code: the app's own login, as the tenant role a management request takes on, scoped to the
+        // stranger's workspace, sees no row of it at all; scoped to its own, it does.
         await using var app = new Npgsql.NpgsqlConnection(f.Db.AppConnectionString);
         await app.OpenAsync();
         await using var tx = await app.BeginTransactionAsync();
-        await using var scope = new Npgsql.NpgsqlCommand($"SELECT set_config('app.workspace_id', '{strangerWorkspace}', true)", app, tx);
+        await using var scope = new Npgsql.NpgsqlCommand($"SELECT set_config('role', 'agentcrm_tenant', true), set_config('app.workspace_id', '{strangerWorkspace}', true)", app, tx);
         await scope.ExecuteScalarAsync();
         await using var count = new Npgsql.NpgsqlCommand($"SELECT count(*) FROM dt.instances WHERE instance_id = '{id}'", app, tx);
         Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);

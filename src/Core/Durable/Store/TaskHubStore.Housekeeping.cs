@@ -5,16 +5,6 @@ namespace AgentCrm.Core.Durable.Store;
 /// <summary>Statements for limits and housekeeping: history size, retention purge, the stuck-instance report.</summary>
 public sealed partial class TaskHubStore
 {
-    /// <summary>An execution's stored history size, read before a replay so an oversized one is never loaded.</summary>
-    public async Task<(int Events, long Bytes)> ReadHistorySizeAsync(string instanceId, Guid executionId, CancellationToken cancellationToken)
-    {
-        await using var command = Db.CreateCommand("SELECT history_events, history_bytes FROM dt.instances WHERE instance_id = $1 AND execution_id = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
-        command.Parameters.Add(new NpgsqlParameter { Value = executionId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt32(0), reader.GetInt64(1)) : (0, 0);
-    }
-
     /// <summary>
     /// Live (Pending or Running, not Suspended) instances with no progress for <paramref name="stuckAfter"/> while
     /// work for them has been ready that long and nobody took it: an inbox message visible since then, or an

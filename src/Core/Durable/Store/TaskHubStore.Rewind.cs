@@ -18,7 +18,11 @@ public sealed partial class TaskHubStore
     {
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, transaction, "SELECT set_config('app.workspace_id', $1, true)", cancellationToken, scope ?? string.Empty);
+        await using (var scoping = new NpgsqlBatch(connection, transaction) { BatchCommands = { ScopedBatch.Scope(scope) } })
+        {
+            await scoping.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var result = await RewindOneAsync(connection, transaction, instanceId, reason, scope, [], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;

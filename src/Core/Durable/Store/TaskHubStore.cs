@@ -132,7 +132,7 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
               FROM ready
              WHERE i.instance_id = ready.instance_id
             RETURNING i.instance_id, i.execution_id, i.name, i.version, i.status, i.lease_epoch, i.history_events, i.dispatch_count,
-                      i.parent_instance_id, i.parent_execution_id, i.parent_task_id
+                      i.parent_instance_id, i.parent_execution_id, i.parent_task_id, i.history_bytes
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = owner });
         command.Parameters.Add(new NpgsqlParameter { Value = lease });
@@ -164,7 +164,7 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
                SET lease_owner = $2, lease_expires_at = now() + $3, lease_epoch = lease_epoch + 1, dispatch_count = dispatch_count + 1
              WHERE instance_id = $1 AND execution_id = $4 AND status IN (0, 1) AND (lease_expires_at IS NULL OR lease_expires_at < now())
             RETURNING instance_id, execution_id, name, version, status, lease_epoch, history_events, dispatch_count,
-                      parent_instance_id, parent_execution_id, parent_task_id
+                      parent_instance_id, parent_execution_id, parent_task_id, history_bytes
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
         command.Parameters.Add(new NpgsqlParameter { Value = owner });
@@ -186,7 +186,10 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
     private static InstanceWorkItem ReadWorkItem(NpgsqlDataReader reader) => new(
         reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), (OrchestrationStatus)reader.GetInt16(4),
         reader.GetInt64(5), reader.GetInt32(6), reader.GetInt32(7),
-        reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10));
+        reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.IsDBNull(10) ? null : reader.GetInt32(10))
+    {
+        HistoryBytes = reader.GetInt64(11),
+    };
 
     private const string InboxSql = """
         SELECT m.id, m.execution_id, m.kind, m.task_id, m.name, m.payload_id, p.data, m.created_at

@@ -14,7 +14,11 @@ public sealed record InstanceWorkItem(
     int DispatchCount,
     string? ParentInstanceId,
     Guid? ParentExecutionId,
-    int? ParentTaskId);
+    int? ParentTaskId)
+{
+    /// <summary>The stored history's size, with <see cref="HistoryEvents"/>: checked against the limits before a replay loads it.</summary>
+    public long HistoryBytes { get; init; }
+}
 
 /// <summary>An activity attempt this worker has leased.</summary>
 public sealed record TaskWorkItem(

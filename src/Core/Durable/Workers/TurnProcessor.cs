@@ -117,7 +117,7 @@ internal sealed partial class TurnProcessor(
         var execution = cache.TryTake(item.InstanceId, item.ExecutionId, item.HistoryEvents);
         if (execution is null)
         {
-            if (limits.CheckStored(item, await store.ReadHistorySizeAsync(item.InstanceId, item.ExecutionId, cancellationToken)) is { } tooLarge)
+            if (limits.CheckStored(item, (item.HistoryEvents, item.HistoryBytes)) is { } tooLarge)
             {
                 await FailAsync(item, tooLarge, now, localTask, cancellationToken);
                 return;
