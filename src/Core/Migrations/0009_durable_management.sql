@@ -29,9 +29,6 @@ CREATE POLICY engine ON dt.dead_letters TO agentcrm_app USING (true);
 CREATE POLICY tenant ON dt.dead_letters TO agentcrm_tenant
     USING (scope = current_setting('app.workspace_id', true)) WITH CHECK (scope = current_setting('app.workspace_id', true));
 
--- A workspace's instances, newest first: the query endpoint's keyset order.
-CREATE INDEX instances_scope_created ON dt.instances (scope, created_at DESC, instance_id DESC) WHERE scope IS NOT NULL;
-
 -- A TaskScheduled event keeps the task's options (queue, retry, timeouts) when they are not the defaults,
 -- so a rewind can dispatch again an activity whose task row went with the failure.
 ALTER TABLE dt.history ADD COLUMN options jsonb;
