@@ -64,7 +64,16 @@ public sealed class DeadLetterManagement(DeadLetterStore store, DurableClient cl
         }
 
         var letter = await store.GetAsync(letterId, Scope(access), cancellationToken) ?? throw NotFound(id);
-        var before = letter.InstanceId is null ? null : await client.RewindAsync(letter.InstanceId, $"Replay of dead letter {id}.", Scope(access), cancellationToken);
+        OrchestrationStatus? before;
+        try
+        {
+            before = letter.InstanceId is null ? null : await client.RewindAsync(letter.InstanceId, $"Replay of dead letter {id}.", Scope(access), cancellationToken);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ProblemException(ProblemTypes.Conflict, ex.Message);
+        }
+
         if (before != OrchestrationStatus.Failed)
         {
             throw new ProblemException(ProblemTypes.Conflict,

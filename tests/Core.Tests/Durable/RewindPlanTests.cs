@@ -17,7 +17,7 @@ public class RewindPlanTests
         RewindPlan.Event[] history =
         [
             E(0, EventKind.OrchestratorStarted), E(1, EventKind.ExecutionStarted),
-            E(2, EventKind.TaskScheduled, 0, "A"), E(3, EventKind.TaskScheduled, 1, "B", Billing), E(4, EventKind.TimerCreated, 2, data: $"\"{fireAt:O}\""),
+            E(2, EventKind.TaskScheduled, 0, "A"), E(3, EventKind.TaskScheduled, 1, "B", Billing), E(4, EventKind.TimerCreated, 2, data: fireAt.ToString("O")),
             E(5, EventKind.TaskScheduled, 3, "Done"),
             E(6, EventKind.OrchestratorStarted), E(7, EventKind.TaskCompleted, 3),
             E(8, EventKind.OrchestratorStarted), E(9, EventKind.TaskCompleted, 0), E(10, EventKind.EventRaised, name: "go"), E(11, EventKind.TaskFailed, 1),
@@ -33,6 +33,22 @@ public class RewindPlanTests
         var b = Assert.Single(plan.Dispatch);
         Assert.Equal((1, "B", Billing), (b.TaskId, b.Name, b.Options));
         Assert.Empty(plan.UnresolvedChildren);
+        Assert.False(plan.NeedsStart);
+    }
+
+    [Fact]
+    public void A_failure_in_the_first_turn_cuts_everything_and_asks_for_the_start_again_and_children_after_the_cut_are_named()
+    {
+        RewindPlan.Event[] history =
+        [
+            E(0, EventKind.OrchestratorStarted), E(1, EventKind.ExecutionStarted), E(2, EventKind.SubOrchestrationCreated, 0, "Child"), E(3, EventKind.TaskFailed, 9),
+        ];
+
+        var plan = RewindPlan.For(history);
+
+        Assert.Equal(0, plan.Cut);
+        Assert.True(plan.NeedsStart);
+        Assert.Equal([0], plan.CutChildren);
     }
 
     [Fact]

@@ -47,6 +47,17 @@ public static class ManagementWorkflows
             var gate = await ctx.CallActivityAsync<string>("Gate", key, retry);
             return $"{counted}|{gate}";
         });
+        // Fails in its very first turn while the gate is closed (a bug fixed by a deploy, say).
+        r.AddOrchestrator<string, string>("FailsAtStart", (ctx, key) =>
+            OpenGates.ContainsKey(key!) ? Task.FromResult(key + ":started") : throw new InvalidOperationException($"gate {key} is closed"));
+        // Fails while a timer is still pending: a rewind must arm the timer again.
+        r.AddOrchestrator<string, string>("TimerAndGate", async (ctx, key) =>
+        {
+            var timer = ctx.CreateTimer(TimeSpan.FromSeconds(1));
+            var gate = await ctx.CallActivityAsync<string>("Gate", key);
+            await timer;
+            return gate + "|timer";
+        });
         r.AddOrchestrator<string, string>("RewindableParent", async (ctx, key) =>
             "parent(" + await ctx.CallSubOrchestratorAsync<string>("Rewindable", key) + ")");
     }

@@ -78,6 +78,10 @@ public sealed class OrchestrationApiTests(OrchestrationApiFixture f) : IClassFix
 
         Assert.Equal(HttpStatusCode.Accepted, (await f.SendAsync(HttpMethod.Post, $"/api/orchestrations/{id}/terminate?reason=done", token)).StatusCode);
         await f.WaitForAsync(token, id, "Terminated");
+        // Finished, the id is still this workspace's: another may not take it over (and so wipe it).
+        await HttpAssert.ProblemAsync(await f.SendAsync(HttpMethod.Post, "/api/orchestrations", await f.AdminAsync(), new { name = "Sequence5", input = 1, instanceId = id }),
+            HttpStatusCode.Conflict, "conflict");
+        Assert.Equal("Terminated", (await f.StatusAsync(token, id)).GetProperty("runtimeStatus").GetString());
         Assert.Equal(id, await f.StartAsync(token, "Sequence5", 1, id));
         Assert.Equal(6, (await f.WaitForAsync(token, id, "Completed")).GetProperty("output").GetInt32());
     }

@@ -49,6 +49,22 @@ public sealed class RewindRestartTests(OrchestrationApiFixture f) : IClassFixtur
         Assert.Equal(0L, await f.Db.ScalarAsync<long>($"SELECT count(*) FROM dt.instances WHERE parent_instance_id = '{id}' AND status <> 2"));
     }
 
+    [Theory]
+    [InlineData("FailsAtStart", ":started")]
+    [InlineData("TimerAndGate", ":open|timer")]
+    public async Task An_instance_that_failed_in_its_first_turn_or_with_a_timer_pending_is_rewound_to_completion(string name, string suffix)
+    {
+        var token = await f.AdminAsync();
+        var key = Guid.NewGuid().ToString("N");
+        var id = await f.StartAsync(token, name, key);
+        await f.WaitForAsync(token, id, "Failed");
+
+        ManagementWorkflows.OpenGates[key] = true;
+        Assert.Equal(HttpStatusCode.Accepted, (await f.SendAsync(HttpMethod.Post, $"/api/orchestrations/{id}/rewind", token)).StatusCode);
+
+        Assert.Equal(key + suffix, (await f.WaitForAsync(token, id, "Completed")).GetProperty("output").GetString());
+    }
+
     [Fact]
     public async Task Only_a_failed_instance_can_be_rewound()
     {

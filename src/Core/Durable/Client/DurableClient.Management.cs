@@ -11,19 +11,23 @@ public sealed partial class DurableClient
     public Task<List<OrchestrationMetadata>> QueryAsync(InstanceQuery query, string? scope = null, CancellationToken cancellationToken = default) =>
         store.QueryInstancesAsync(query, scope, cancellationToken);
 
-    /// <summary>Stops the instance taking turns until resumed; messages wait, running activities finish. Returns the status before.</summary>
-    public Task<OrchestrationStatus?> SuspendAsync(string instanceId, string? scope = null, CancellationToken cancellationToken = default) =>
-        store.SuspendAsync(instanceId, scope, cancellationToken);
+    /// <summary>
+    /// Stops the instance taking turns until resumed; messages wait, running activities finish. Returns its status
+    /// now: Suspended, or what it was when it could not be suspended (null: no such instance).
+    /// </summary>
+    public async Task<OrchestrationStatus?> SuspendAsync(string instanceId, string? scope = null, CancellationToken cancellationToken = default) =>
+        (await store.SuspendAsync(instanceId, scope, cancellationToken)).Status;
 
+    /// <summary>Lets a suspended instance take turns again; returns its status now (a live one not suspended is left as it is).</summary>
     public async Task<OrchestrationStatus?> ResumeAsync(string instanceId, string? scope = null, CancellationToken cancellationToken = default)
     {
-        var before = await store.ResumeAsync(instanceId, scope, cancellationToken);
-        if (before == OrchestrationStatus.Suspended)
+        var (changed, status) = await store.ResumeAsync(instanceId, scope, cancellationToken);
+        if (changed)
         {
             wakeUps.OrchestrationWork();
         }
 
-        return before;
+        return status;
     }
 
     /// <summary>

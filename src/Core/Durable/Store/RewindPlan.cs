@@ -20,6 +20,12 @@ public sealed class RewindPlan
 
     public List<Task> Dispatch { get; } = [];
 
+    /// <summary>The kept history never started the orchestrator (it failed in its first turn): its start is delivered again.</summary>
+    public bool NeedsStart { get; private set; }
+
+    /// <summary>Task ids of sub-orchestrations created after the cut: replay creates them again (same ids), so the old ones must go.</summary>
+    public List<int> CutChildren { get; } = [];
+
     /// <summary>Task ids of sub-orchestrations created before the cut whose result the kept history lacks (and the cut one did not carry as a success).</summary>
     public List<int> UnresolvedChildren { get; } = [];
 
@@ -41,6 +47,8 @@ public sealed class RewindPlan
         var plan = new RewindPlan(history[start].Seq);
         var kept = history.Take(start).ToList();
         var cut = history.Skip(start).ToList();
+        plan.NeedsStart = !kept.Any(e => e.Kind == EventKind.ExecutionStarted);
+        plan.CutChildren.AddRange(cut.Where(e => e.Kind == EventKind.SubOrchestrationCreated).Select(e => e.TaskId));
         var resolved = kept.Where(e => e.Kind is EventKind.TaskCompleted or EventKind.TaskFailed or EventKind.TimerFired
             or EventKind.SubOrchestrationCompleted or EventKind.SubOrchestrationFailed).Select(e => e.TaskId).ToHashSet();
         var scheduled = kept.Where(e => e.Kind is EventKind.TaskScheduled or EventKind.TimerCreated or EventKind.SubOrchestrationCreated)
@@ -69,7 +77,8 @@ public sealed class RewindPlan
                     plan.Dispatch.Add(new Task(taskId, e.Name ?? string.Empty, e.PayloadId, e.Options));
                     break;
                 case EventKind.TimerCreated:
-                    var fireAt = DateTime.Parse(DurableJson.Deserialize<string>(e.Data) ?? e.Data!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                    // The TimerCreated payload is the due time in round-trip format (OrchestrationExecution.Actions).
+                    var fireAt = DateTime.Parse(e.Data!.Trim('"'), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
                     plan.Redeliver.Add(new Message(EventKind.TimerFired, taskId, null, null, fireAt.ToUniversalTime()));
                     break;
                 default:

@@ -38,26 +38,33 @@ public sealed partial class TaskHubStore
     }
 
     /// <summary>
-    /// Pending or Running → Suspended: workers stop taking its turns (a terminate still gets through). The status of
-    /// the instance before, or null when there is none; a turn in flight keeps the suspension (TaskHubStore.Turn).
+    /// Pending or Running → Suspended: workers stop taking its turns (a terminate still gets through); a turn in
+    /// flight keeps the suspension (TaskHubStore.Turn). Says whether it changed, and the status now (null: no such instance).
     /// </summary>
-    public Task<OrchestrationStatus?> SuspendAsync(string instanceId, string? scope, CancellationToken cancellationToken) =>
+    public Task<(bool Changed, OrchestrationStatus? Status)> SuspendAsync(string instanceId, string? scope, CancellationToken cancellationToken) =>
         SetStatusAsync(instanceId, scope, "status IN (0, 1)", "5", cancellationToken);
 
-    /// <summary>Suspended → Running (or Pending if it never ran). The status before, or null when there is none.</summary>
-    public Task<OrchestrationStatus?> ResumeAsync(string instanceId, string? scope, CancellationToken cancellationToken) =>
+    /// <summary>Suspended → Running (or Pending if it never ran).</summary>
+    public Task<(bool Changed, OrchestrationStatus? Status)> ResumeAsync(string instanceId, string? scope, CancellationToken cancellationToken) =>
         SetStatusAsync(instanceId, scope, "status = 5", "CASE WHEN history_events > 0 THEN 1 ELSE 0 END", cancellationToken);
 
-    private async Task<OrchestrationStatus?> SetStatusAsync(string instanceId, string? scope, string from, string to, CancellationToken cancellationToken)
+    private async Task<(bool Changed, OrchestrationStatus? Status)> SetStatusAsync(string instanceId, string? scope, string from, string to, CancellationToken cancellationToken)
     {
-        // The CTE reads the row as it was before the update, in the same statement.
-        await using var batch = ScopedBatch.Create(Db, scope, $"""
-            WITH changed AS (UPDATE dt.instances SET status = {to}, updated_at = now()
-                              WHERE instance_id = $1 AND ($2::text IS NULL OR scope = $2) AND {from})
-            SELECT status FROM dt.instances WHERE instance_id = $1 AND ($2::text IS NULL OR scope = $2)
-            """, instanceId, TypedNull.Or(scope));
-        await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (OrchestrationStatus)reader.GetInt16(0) : null;
+        await using (var batch = ScopedBatch.Create(Db, scope, $"""
+            UPDATE dt.instances SET status = {to}, updated_at = now()
+             WHERE instance_id = $1 AND ($2::text IS NULL OR scope = $2) AND {from}
+            RETURNING status
+            """, instanceId, TypedNull.Or(scope)))
+        {
+            await using var reader = await ScopedBatch.ReadAsync(batch, cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                return (true, (OrchestrationStatus)reader.GetInt16(0));
+            }
+        }
+
+        // Nothing changed: say what it is now (read afresh, so a turn that just finished it shows as finished).
+        return (false, (await GetInstanceAsync(instanceId, withPayloads: false, scope, cancellationToken))?.Status);
     }
 
     /// <summary>Deletes a finished instance and everything of it. Null: no such instance; otherwise its status (purged only if terminal).</summary>

@@ -82,6 +82,27 @@ public sealed partial class TaskHubStore
         Add("INSERT INTO dt.payloads (instance_id, id, data) VALUES ($1, $2, $3)", instanceId, reasonId, DurableJson.Serialize(reason ?? "Rewound by an operator.")!);
         // The rewind marker first, then what is delivered again, in the order it first arrived.
         Add("INSERT INTO dt.inbox (instance_id, execution_id, kind, payload_id) VALUES ($1, $2, 18, $3)", instanceId, executionId, reasonId);
+        if (plan.NeedsStart)
+        {
+            // It failed in its first turn (or without running at all): the cut took its start with it.
+            Add("INSERT INTO dt.inbox (instance_id, execution_id, kind, payload_id) SELECT $1, $2, 1, input_id FROM dt.instances WHERE instance_id = $1", instanceId, executionId);
+        }
+
+        if (plan.CutChildren.Count > 0)
+        {
+            // Children created after the cut are created again on replay, under the same deterministic ids: the old
+            // ones go, with their own children (a worker still holding one loses its lease; its writes are fenced).
+            Add($"""
+                WITH RECURSIVE doomed AS (
+                    SELECT instance_id FROM dt.instances WHERE parent_instance_id = $1 AND parent_execution_id = $2 AND parent_task_id = ANY($3)
+                    UNION
+                    SELECT c.instance_id FROM dt.instances c JOIN doomed d ON c.parent_instance_id = d.instance_id),
+                     gone AS (DELETE FROM dt.instances WHERE instance_id IN (SELECT instance_id FROM doomed) RETURNING instance_id)
+                {PurgeRowsOf("gone")}
+                SELECT count(*) FROM gone
+                """, instanceId, executionId, plan.CutChildren.ToArray());
+        }
+
         foreach (var message in plan.Redeliver)
         {
             Add("INSERT INTO dt.inbox (instance_id, execution_id, kind, task_id, name, payload_id, visible_at) VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()))",
@@ -103,7 +124,7 @@ public sealed partial class TaskHubStore
 
         Add("""
             UPDATE dt.instances SET status = 1, failure = NULL, output_id = NULL, completed_at = NULL, updated_at = now(), lease_owner = NULL,
-                   lease_expires_at = NULL, dispatch_count = 0, history_events = $2,
+                   lease_expires_at = NULL, dispatch_count = 0, history_events = $2, lease_epoch = lease_epoch + 1,
                    history_bytes = (SELECT coalesce(sum(coalesce(length(p.data), 0) + coalesce(length(h.name), 0) + 32), 0)
                                       FROM dt.history h LEFT JOIN dt.payloads p ON p.instance_id = h.instance_id AND p.id = h.payload_id
                                      WHERE h.instance_id = $1 AND h.execution_id = $3)
@@ -124,6 +145,8 @@ public sealed partial class TaskHubStore
         await using (var command = new NpgsqlCommand("""
             SELECT c.instance_id, c.status, (SELECT data FROM dt.payloads p WHERE p.instance_id = c.instance_id AND p.id = c.output_id)
               FROM dt.instances c WHERE c.parent_instance_id = $1 AND c.parent_execution_id = $2 AND c.parent_task_id = $3
+             ORDER BY c.created_at DESC
+             LIMIT 1
             """, connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = parentId });

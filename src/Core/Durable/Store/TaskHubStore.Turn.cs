@@ -228,7 +228,8 @@ public sealed partial class TaskHubStore
             var kind = status == OrchestrationStatus.Completed ? EventKind.SubOrchestrationCompleted : EventKind.SubOrchestrationFailed;
             Guid? payloadId = payload is null ? null : Guid.CreateVersion7();
             batch.Add("""
-                WITH parent AS (SELECT 1 FROM dt.instances WHERE instance_id = $1 AND execution_id = $2 AND status IN (0, 1, 5)),
+                -- FOR SHARE waits out a rewind of the parent in flight and then sees it live again, so the result is not dropped.
+                WITH parent AS (SELECT 1 FROM dt.instances WHERE instance_id = $1 AND execution_id = $2 AND status IN (0, 1, 5) FOR SHARE),
                      p AS (INSERT INTO dt.payloads (instance_id, id, data) SELECT $1, $4, $5 FROM parent WHERE $5::text IS NOT NULL)
                 INSERT INTO dt.inbox (instance_id, execution_id, kind, task_id, payload_id) SELECT $1, $2, $6, $3, $4 FROM parent
                 """, item.ParentInstanceId, item.ParentExecutionId!.Value, item.ParentTaskId!.Value, (object?)payloadId ?? DBNull.Value,
@@ -249,7 +250,7 @@ public sealed partial class TaskHubStore
         batch.Add("DELETE FROM dt.tasks WHERE instance_id = $1 AND execution_id = $2", item.InstanceId, item.ExecutionId);
         batch.Add("DELETE FROM dt.inbox WHERE instance_id = $1 AND execution_id = $2", item.InstanceId, item.ExecutionId);
         batch.Add("""
-            UPDATE dt.instances SET execution_id = $2, input_id = $3, status = 1, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+            UPDATE dt.instances SET execution_id = $2, input_id = $3, status = CASE WHEN status = 5 THEN 5 ELSE 1 END, updated_at = now(), lease_owner = NULL, lease_expires_at = NULL,
                    dispatch_count = 0, history_events = 0, history_bytes = 0, custom_status = CASE WHEN $4 THEN $5 ELSE custom_status END
              WHERE instance_id = $1
             """, item.InstanceId, executionId, inputId, turn.CustomStatusChanged, turn.CustomStatus);

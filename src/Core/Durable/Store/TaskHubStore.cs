@@ -68,9 +68,9 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
             (object?)payloadId ?? DBNull.Value);
         if (inserted is null)
         {
-            var status = (OrchestrationStatus)(await ScalarAsync<short?>(connection, transaction,
-                "SELECT status FROM dt.instances WHERE instance_id = $1 FOR UPDATE", cancellationToken, request.InstanceId) ?? 0);
-            if (!status.IsTerminal())
+            var (status, owner) = await ReadStatusForUpdateAsync(connection, transaction, request.InstanceId, cancellationToken);
+            // An id another workspace (or the system) holds is theirs even once finished: never purged from here.
+            if (!status.IsTerminal() || (request.Scope is not null && owner != request.Scope))
             {
                 throw new OrchestrationAlreadyExistsException($"Instance '{request.InstanceId}' already exists and is {status}.");
             }
@@ -97,6 +97,17 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
             VALUES ($1, $2, 1, $3, coalesce($4, now()))
             """, cancellationToken, request.InstanceId, executionId, (object?)payloadId ?? DBNull.Value, (object?)request.StartAt ?? DBNull.Value);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task<(OrchestrationStatus Status, string? Scope)> ReadStatusForUpdateAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string instanceId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT status, scope FROM dt.instances WHERE instance_id = $1 FOR UPDATE", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? ((OrchestrationStatus)reader.GetInt16(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            : (OrchestrationStatus.Pending, null);
     }
 
     /// <summary>Leases up to <paramref name="batch"/> instances that have visible messages and a version this worker knows.</summary>
@@ -200,10 +211,19 @@ public sealed partial class TaskHubStore(PostgresDataSources dataSources)
          LIMIT $2
         """;
 
+    private const string TerminateFirstInboxSql = """
+        SELECT m.id, m.execution_id, m.kind, m.task_id, m.name, m.payload_id, p.data, m.created_at
+          FROM dt.inbox m
+          LEFT JOIN dt.payloads p ON p.instance_id = m.instance_id AND p.id = m.payload_id
+         WHERE m.instance_id = $1 AND m.visible_at <= now()
+         ORDER BY m.kind = 15 DESC, m.id
+         LIMIT $2
+        """;
+
     /// <summary>The visible messages of a leased instance, oldest first (at most <paramref name="limit"/>).</summary>
-    public async Task<IReadOnlyList<InboxMessage>> ReadInboxAsync(string instanceId, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<InboxMessage>> ReadInboxAsync(string instanceId, int limit, CancellationToken cancellationToken, bool terminateFirst = false)
     {
-        await using var command = Db.CreateCommand(InboxSql);
+        await using var command = Db.CreateCommand(terminateFirst ? TerminateFirstInboxSql : InboxSql);
         command.Parameters.Add(new NpgsqlParameter { Value = instanceId });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -77,7 +77,8 @@ internal sealed partial class TurnProcessor(
         InstanceWorkItem item, IReadOnlyList<InboxMessage>? read, HistoryEvent? localResult, TaskWorkItem? localTask, CancellationToken cancellationToken)
     {
         var now = Now();
-        var messages = read ?? await store.ReadInboxAsync(item.InstanceId, MaxMessagesPerTurn, cancellationToken);
+        // A suspended instance is leased only for its terminate, which may wait behind many held messages: read it first.
+        var messages = read ?? await store.ReadInboxAsync(item.InstanceId, MaxMessagesPerTurn, cancellationToken, terminateFirst: item.Status == OrchestrationStatus.Suspended);
         var stale = messages.Where(m => m.ExecutionId is not null && m.ExecutionId != item.ExecutionId).Select(m => m.Id).ToList();
         var live = messages.Where(m => m.ExecutionId is null || m.ExecutionId == item.ExecutionId).ToList();
         var consumed = messages.Select(m => m.Id).ToList();
@@ -87,12 +88,6 @@ internal sealed partial class TurnProcessor(
             current.Add(localResult with { Timestamp = now });
         }
 
-        if (item.DispatchCount > options.MaxDispatchCount)
-        {
-            await FailAsync(item, new TaskFailureDetails("PoisonMessage", $"Instance was leased {item.DispatchCount - 1} times without a turn completing.", null), now, localTask, cancellationToken);
-            return;
-        }
-
         // Terminate needs no replay: it must work however large or broken the history is.
         if (current.FirstOrDefault(e => e.Kind == EventKind.ExecutionTerminated) is { } terminate)
         {
@@ -100,6 +95,12 @@ internal sealed partial class TurnProcessor(
             await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, turn, cancellationToken, localTask);
             cache.Evict(item.InstanceId);
             wakeUps.OrchestrationWork(); // a parent may be waiting
+            return;
+        }
+
+        if (item.DispatchCount > options.MaxDispatchCount)
+        {
+            await FailAsync(item, new TaskFailureDetails("PoisonMessage", $"Instance was leased {item.DispatchCount - 1} times without a turn completing.", null), now, localTask, cancellationToken);
             return;
         }
 
@@ -114,7 +115,7 @@ internal sealed partial class TurnProcessor(
             return;
         }
 
-        var execution = cache.TryTake(item.InstanceId, item.ExecutionId, item.HistoryEvents);
+        var execution = cache.TryTake(item.InstanceId, item.ExecutionId, item.HistoryEvents, item.Epoch);
         if (execution is null)
         {
             if (limits.CheckStored(item, (item.HistoryEvents, item.HistoryBytes)) is { } tooLarge)
@@ -152,7 +153,7 @@ internal sealed partial class TurnProcessor(
         var local = await store.CommitTurnAsync(item, identity.Owner, options.Lease, consumed, result, cancellationToken, localTask);
         if (result.Outcome is null)
         {
-            cache.Put(execution);
+            cache.Put(execution, item.Epoch);
         }
 
         Announce(item, result);
