@@ -74,7 +74,7 @@ public sealed class OrchestrationManagement(DurableClient client, DurableRegistr
     public async Task<OrchestrationState> GetAsync(WorkspaceAccess access, string instanceId, bool showInput, bool showHistory, bool showHistoryOutput, CancellationToken cancellationToken)
     {
         var instance = await client.GetAsync(instanceId, withPayloads: true, Scope(access), cancellationToken) ?? throw NotFound(instanceId);
-        var history = showHistory ? await client.GetHistoryAsync(instanceId, Scope(access), cancellationToken) : null;
+        var history = showHistory ? await client.GetHistoryAsync(instance, cancellationToken) : null;
         return OrchestrationJson.State(instance, showInput, history, showHistoryOutput);
     }
 

@@ -61,6 +61,10 @@ public sealed partial class DurableClient(TaskHubStore store, DurableRegistry re
     public Task<OrchestrationMetadata?> GetAsync(string instanceId, bool withPayloads = true, string? scope = null, CancellationToken cancellationToken = default) =>
         store.GetInstanceAsync(instanceId, withPayloads, scope, cancellationToken);
 
+    /// <summary>The history of an instance already read (its current execution's), without reading the instance again.</summary>
+    public Task<IReadOnlyList<HistoryEvent>> GetHistoryAsync(OrchestrationMetadata instance, CancellationToken cancellationToken = default) =>
+        store.ReadHistoryAsync(instance.InstanceId, instance.ExecutionId, cancellationToken);
+
     public async Task<IReadOnlyList<HistoryEvent>> GetHistoryAsync(string instanceId, string? scope = null, CancellationToken cancellationToken = default)
     {
         var instance = await store.GetInstanceAsync(instanceId, withPayloads: false, scope, cancellationToken);

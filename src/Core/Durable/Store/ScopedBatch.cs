@@ -6,9 +6,9 @@ namespace AgentCrm.Core.Durable.Store;
 /// <summary>
 /// A management statement for one workspace: the batch's first statement takes on the agentcrm_tenant role
 /// and sets <c>app.workspace_id</c> for its implicit transaction, so row-level security shows that
-/// workspace's instances only (migration 0009), on top of the statement's own scope filter. Unscoped (null)
-/// it is the engine's view: every row. Plans are custom every time: filters are optional, and a generic plan
-/// for "any of them may be null" is a poor one.
+/// workspace's instances only (migration 0009), on top of the statement's own scope filter; its plans are
+/// custom every time (filters are optional, and a generic plan for "any of them may be null" is a poor one).
+/// Unscoped (null) the statement goes alone, as the engine's: no settings, every row.
 /// </summary>
 internal static class ScopedBatch
 {
@@ -17,7 +17,11 @@ internal static class ScopedBatch
     public static NpgsqlBatch Create(NpgsqlDataSource db, string? scope, string sql, params object?[] values)
     {
         var batch = db.CreateBatch();
-        batch.BatchCommands.Add(Scope(scope));
+        if (scope is not null)
+        {
+            batch.BatchCommands.Add(Scope(scope));
+        }
+
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in values)
         {
@@ -29,17 +33,21 @@ internal static class ScopedBatch
     }
 
     /// <summary>The scoping statement alone, for a transaction of several (a rewind).</summary>
-    public static NpgsqlBatchCommand Scope(string? scope) => new(
+    public static NpgsqlBatchCommand Scope(string scope) => new(
         "SELECT set_config('role', $1, true), set_config('app.workspace_id', $2, true), set_config('plan_cache_mode', 'force_custom_plan', true)")
     {
-        Parameters = { new NpgsqlParameter { Value = scope is null ? "none" : TenantRole }, new NpgsqlParameter { Value = scope ?? string.Empty } },
+        Parameters = { new NpgsqlParameter { Value = TenantRole }, new NpgsqlParameter { Value = scope } },
     };
 
-    /// <summary>Runs it and positions the reader on the statement's rows (past the settings' row).</summary>
+    /// <summary>Runs it and positions the reader on the statement's rows (past the settings' row, when scoped).</summary>
     public static async Task<NpgsqlDataReader> ReadAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
     {
         var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
+        if (batch.BatchCommands.Count > 1)
+        {
+            await reader.NextResultAsync(cancellationToken);
+        }
+
         return reader;
     }
 

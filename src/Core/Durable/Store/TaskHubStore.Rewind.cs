@@ -18,8 +18,9 @@ public sealed partial class TaskHubStore
     {
         await using var connection = await Db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var scoping = new NpgsqlBatch(connection, transaction) { BatchCommands = { ScopedBatch.Scope(scope) } })
+        if (scope is not null)
         {
+            await using var scoping = new NpgsqlBatch(connection, transaction) { BatchCommands = { ScopedBatch.Scope(scope) } };
             await scoping.ExecuteNonQueryAsync(cancellationToken);
         }
 
